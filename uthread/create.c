@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * create.c - uthread_create(): a descriptor, a thread block, a complete libc
+ * thread block, then one raw clone.  Also the new thread's first C code.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "annotate.h"
+
+void uthread__atfork_install(void) UTHREAD__HIDDEN;
+
+#define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+                      CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |       \
+                      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+static long sigmask_set(const uint64_t *set, uint64_t *old)
+{
+	/* The raw call: the kernel's sigset is 8 bytes, libc's 128. */
+	return syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof(uint64_t));
+}
+
+/* The new thread's first C function, entered from the clone trampoline
+ * with every signal blocked. */
+static void start(void *arg)
+{
+	struct uthread *self = arg;
+
+	uthread__self_desc = self;
+	uthread__tcb_enter();
+	/* The thread is whole: handlers may run from here on. */
+	sigmask_set(&self->sigmask, NULL);
+	uthread_exit(self->start(self->arg));
+}
+
+int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
+                   void *(*start_routine)(void *), void *arg)
+{
+	static const uint64_t all = ~(uint64_t)0;
+	struct uthread *t;
+	struct uthread__block *b;
+	uthread_t handle;
+	int detached, r;
+	long tid;
+
+	if (!thread || !start_routine || (attr && !uthread__attr_valid(attr)))
+		return EINVAL;
+	r = uthread__ensure_init();
+	if (r)
+		return r;
+	uthread__atfork_install();
+	detached = attr && attr->__detachstate == UTHREAD_CREATE_DETACHED;
+
+	t = uthread__desc_alloc();
+	if (!t)
+		return EAGAIN;
+	r = uthread__block_acquire(attr, &b);
+	if (r) {
+		uthread__desc_free(t);
+		return r;
+	}
+	r = uthread__tcb_build(b->tp, t);
+	if (r) {
+		uthread__block_release(b);
+		uthread__desc_free(t);
+		return r;
+	}
+	t->blk = b;
+	t->start = start_routine;
+	t->arg = arg;
+	t->result = NULL;
+	/*
+	 * Release: the child (and any joiner holding the handle) sees the
+	 * fields above once it sees the new state.  The handle is taken now:
+	 * a detached child may end and free the slot before clone returns.
+	 */
+	__atomic_store_n(&t->word,
+	                 UTHREAD__WORD(UTHREAD__WORD_GEN(t->word),
+	                               detached ? UTHREAD__DETACHED : UTHREAD__JOINABLE),
+	                 __ATOMIC_RELEASE);
+	handle = uthread__handle(t);
+	uthread__live_inc();
+
+	/* No handler may run in the child before start() has finished the
+	 * thread: block everything across the clone, the child restores. */
+	sigmask_set(&all, &t->sigmask);
+	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
+	                     uthread__tcb_tid(b->tp), b->tp, start, t);
+	sigmask_set(&t->sigmask, NULL);
+	if (tid < 0) {
+		uthread__live_dec();
+		uthread__tcb_release(b->tp, t);
+		uthread__block_release(b);
+		uthread__desc_free(t);
+		/* EAGAIN: RLIMIT_NPROC or pid limit; ENOMEM: kernel memory. */
+		return tid == -ENOMEM || tid == -EAGAIN ? EAGAIN : (int)-tid;
+	}
+	*thread = handle;
+	return 0;
+}

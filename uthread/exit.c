@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exit.c - uthread_exit(): the end of a thread, joinable or detached, and
+ * the count of live uthreads that lets the main thread exit early.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "futex.h"
+#include "annotate.h"
+
+static uint32_t live;         /* uthreads created and not yet ended */
+static uint32_t main_waiting; /* 1 once main sleeps in uthread_exit */
+
+void uthread__live_inc(void)
+{
+	/* Relaxed: only the count matters; main re-reads it under futex. */
+	__atomic_fetch_add(&live, 1, __ATOMIC_RELAXED);
+}
+
+void uthread__live_dec(void)
+{
+	/*
+	 * seq_cst on both sides (here: decrement, then read main_waiting;
+	 * main: set main_waiting, then read live) so at least one of us sees
+	 * the other: either we see main waiting and wake it, or main sees 0.
+	 */
+	if (__atomic_sub_fetch(&live, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    __atomic_load_n(&main_waiting, __ATOMIC_SEQ_CST))
+		uthread__futex_wake(&live, INT_MAX, 1);
+}
+
+void uthread__live_atfork_child(void)
+{
+	struct uthread *self = uthread__self_desc;
+	int st = self ? UTHREAD__WORD_STATE(self->word) : UTHREAD__MAIN;
+
+	/* Only the forking thread lives on in the child. */
+	live = (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN) ? 0 : 1;
+	main_waiting = 0;
+}
+
+static void main_exit(void *retval)
+{
+	uint32_t n;
+
+	__atomic_store_n(&main_waiting, 1, __ATOMIC_SEQ_CST);
+	while ((n = __atomic_load_n(&live, __ATOMIC_SEQ_CST)) != 0)
+		(void)uthread__futex_wait(&live, n, 1, CLOCK_MONOTONIC, NULL);
+	/* No uthread is left; glibc ends the process once its own threads
+	 * (if any) have ended, with status 0. */
+	pthread_exit(retval);
+}
+
+void uthread_exit(void *retval)
+{
+	static const uint64_t all = ~(uint64_t)0;
+	struct uthread *self = uthread__self();
+	struct uthread__block *b;
+	uint64_t w;
+
+	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN)
+		pthread_exit(retval);
+	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN)
+		main_exit(retval);
+
+	self->result = retval;
+	uthread__tcb_leave();
+	b = self->blk;
+
+	/*
+	 * Decide who frees the remains.  Competing party: a detacher.  If our
+	 * CAS JOINABLE -> EXITED wins, a later detach sees EXITED and reclaims
+	 * for us; if the detacher won (DETACHED), we free ourselves.  A joiner
+	 * that got there first (JOINING) already owns the reclaim.  Release:
+	 * the joiner reads result after observing our state or tid.
+	 */
+	w = __atomic_load_n(&self->word, __ATOMIC_ACQUIRE);
+	while (UTHREAD__WORD_STATE(w) == UTHREAD__JOINABLE &&
+	       !__atomic_compare_exchange_n(
+		       &self->word, &w,
+		       UTHREAD__WORD(UTHREAD__WORD_GEN(w), UTHREAD__EXITED), 0,
+		       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	if (UTHREAD__WORD_STATE(w) != UTHREAD__DETACHED) {
+		UTHREAD__HAPPENS_BEFORE(uthread__tcb_tid(b->tp));
+		uthread__live_dec();
+		/* The kernel clears the tid word and wakes the joiner. */
+		for (;;)
+			syscall(SYS_exit, 0);
+	}
+
+	/*
+	 * Detached: free everything ourselves.  From here on no signal
+	 * handler may run: the slot and the libc TLS are being taken apart.
+	 */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
+	uthread__tcb_release(b->tp, self);
+	uthread__desc_free(self);
+	uthread__live_dec();
+	if (uthread__block_park(b) || b->map_size == 0) {
+		/* Parked: reused only after the kernel clears our tid word.
+		 * A caller's stack: the caller owns it. */
+		for (;;)
+			syscall(SYS_exit, 0);
+	}
+	uthread__tcb_forget_kernel_links();
+	uthread__unmap_and_exit(b->map_base, b->map_size);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * futex.c - the only place that calls futex(2).  It turns the system call's
+ * -1/errno into error numbers and keeps no state.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "futex.h"
+
+int uthread__futex_wait(const uint32_t *addr, uint32_t val, int private,
+                        clockid_t clockid, const struct timespec *abstime)
+{
+	int op;
+
+	if (abstime) {
+		/* FUTEX_WAIT_BITSET takes an absolute time, unlike FUTEX_WAIT. */
+		op = FUTEX_WAIT_BITSET;
+		if (clockid == CLOCK_REALTIME)
+			op |= FUTEX_CLOCK_REALTIME;
+		else if (clockid != CLOCK_MONOTONIC)
+			return EINVAL;
+		if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000L)
+			return EINVAL;
+		if (abstime->tv_sec < 0)
+			return ETIMEDOUT;
+	} else {
+		op = FUTEX_WAIT;
+	}
+	if (private)
+		op |= FUTEX_PRIVATE_FLAG;
+	if (syscall(SYS_futex, addr, op, val, abstime, NULL,
+	            FUTEX_BITSET_MATCH_ANY) == 0)
+		return 0;
+	switch (errno) {
+	case EAGAIN:    return EAGAIN;    /* the word changed before we slept */
+	case EINTR:     return EINTR;     /* a handler ran: the caller re-checks */
+	case ETIMEDOUT: return ETIMEDOUT; /* abstime passed */
+	case EINVAL:    return EINVAL;    /* bad timespec or misaligned word */
+	default:        return 0;         /* treat anything else as a spurious wake */
+	}
+}
+
+int uthread__futex_wake(const uint32_t *addr, int n, int private)
+{
+	long r = syscall(SYS_futex, addr,
+	                 FUTEX_WAKE | (private ? FUTEX_PRIVATE_FLAG : 0), n,
+	                 NULL, NULL, 0);
+	/* FUTEX_WAKE fails only for a bad address, which is our bug: report
+	 * "nobody woken" rather than a negative count. */
+	return r < 0 ? 0 : (int)r;
+}

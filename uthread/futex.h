@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * futex.h - the futex(2) wrappers; futex.c is the only caller of the system
+ * call.  Each wrapper states what it blocks on and how it can wake.
+ */
+#ifndef UTHREAD_FUTEX_H
+#define UTHREAD_FUTEX_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "internal.h"
+
+/*
+ * Sleep while *addr == val.  private: the word is only touched by this
+ * process (FUTEX_PRIVATE_FLAG); pass 0 for words the kernel wakes itself
+ * (the CLONE_CHILD_CLEARTID word: the kernel's exit wake is a shared wake).
+ * abstime: NULL for no limit, else an absolute time on clock clockid
+ * (CLOCK_REALTIME or CLOCK_MONOTONIC).
+ * Returns 0 when woken (possibly spuriously: re-check the condition),
+ * EAGAIN if *addr != val already, EINTR if a signal handler ran,
+ * ETIMEDOUT if abstime passed, EINVAL for a bad timespec.
+ */
+int uthread__futex_wait(const uint32_t *addr, uint32_t val, int private,
+                        clockid_t clockid, const struct timespec *abstime)
+	UTHREAD__HIDDEN;
+
+/* Wake up to n waiters on addr; returns how many were woken. */
+int uthread__futex_wake(const uint32_t *addr, int n, int private) UTHREAD__HIDDEN;
+
+#endif

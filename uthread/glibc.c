@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * glibc.c - everything uthread relies on that glibc does not promise: its
+ * GLIBC_PRIVATE TLS allocator, the layout of its thread block (struct
+ * pthread) and malloc's per-thread words.  Every assumption is checked once,
+ * at start-up, inside a real pthread whose block glibc built itself; if one
+ * fails, thread creation is refused with a message naming the check.  No
+ * other file may know an offset into glibc's structures.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lock.h"
+
+/* tcbhead_t, the head of struct pthread on x86-64 (sysdeps/x86_64/nptl/tls.h). */
+#define TCB_SELF0            0x00 /* tcb: points to itself */
+#define TCB_SELF             0x10 /* self: points to itself */
+#define TCB_MULTIPLE_THREADS 0x18 /* int: malloc drops lock prefixes if 0 */
+#define TCB_STACK_GUARD      0x28 /* stack-protector canary */
+#define TCB_POINTER_GUARD    0x30 /* PTR_MANGLE key (atexit, setjmp) */
+#define TCB_FEATURE_1        0x48 /* CET feature bits */
+
+/* A libthread_db field descriptor: {bits, count, offset}. */
+struct db_desc {
+	uint32_t bits, count, offset;
+};
+
+static struct {
+	void *(*allocate_tls)(void *mem);
+	void (*deallocate_tls)(void *tcb, bool dealloc_tcb);
+	void (*get_tls_static_info)(size_t *size, size_t *align);
+	void (*call_tls_dtors)(void);
+	size_t sizeof_pthread;
+	size_t tid_off, list_off, robust_off;
+	long robust_futex_offset;
+	ptrdiff_t rseq_off;
+	size_t tls_static_size, tls_static_align;
+	ptrdiff_t libc_tls_off;         /* libc's TLS block, from tp */
+	size_t libc_tls_size;
+	int n_malloc_words;
+	ptrdiff_t malloc_word_off[UTHREAD__MALLOC_WORDS]; /* from tp */
+} g;
+
+static int init_error;     /* 0, or ENOTSUP after a failed check */
+static uint32_t init_done; /* 0 not yet, 1 done; atomic */
+static uthread__lock_t init_lock = UTHREAD__LOCK_INIT;
+static const char *failed_check;
+
+#define CHECK(cond, what)                       \
+	do {                                    \
+		if (!(cond)) {                  \
+			failed_check = (what);  \
+			return NULL;            \
+		}                               \
+	} while (0)
+
+static void *private_sym(const char *name)
+{
+	return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE");
+}
+
+/* dl_iterate_phdr callback: find the module loaded at *data (libc's base). */
+struct libc_tls {
+	ElfW(Addr) base;
+	void *tls_data;
+	size_t tls_size;
+	int found;
+};
+
+static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct libc_tls *lt = data;
+
+	(void)size;
+	if (info->dlpi_addr != lt->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type == PT_TLS) {
+			lt->tls_size = info->dlpi_phdr[i].p_memsz;
+			lt->tls_data = info->dlpi_tls_data;
+		}
+	}
+	lt->found = 1;
+	return 1;
+}
+
+/*
+ * Runs in a pthread: a thread block glibc built itself, so every field we
+ * are about to imitate can be compared with the real thing.
+ */
+static void *probe(void *unused)
+{
+	char *tp = uthread__arch_tp();
+	size_t sz = g.sizeof_pthread;
+
+	(void)unused;
+	CHECK(*(char **)(tp + TCB_SELF0) == tp && *(char **)(tp + TCB_SELF) == tp,
+	      "the thread pointer points at itself (tcbhead.tcb, .self)");
+	CHECK((pthread_t)tp == pthread_self(), "pthread_self() is the thread pointer");
+	CHECK(*(int *)(tp + TCB_MULTIPLE_THREADS) == 1,
+	      "tcbhead.multiple_threads (offset 0x18) is 1 in a new thread");
+	CHECK(*(pid_t *)(tp + g.tid_off) == (pid_t)syscall(SYS_gettid),
+	      "struct pthread.tid (from _thread_db_pthread_tid) holds gettid()");
+
+	/* list: a node of glibc's list of stacks in use. */
+	char **node = (char **)(tp + g.list_off);
+	CHECK(node[0] && node[1] && ((char **)node[0])[1] == (char *)node &&
+	      ((char **)node[1])[0] == (char *)node,
+	      "struct pthread.list (from _thread_db_pthread_list) is a list node");
+
+	/* robust_head: where the kernel was told this thread's list lives. */
+	char **head = NULL;
+	size_t len = 0;
+	CHECK(syscall(SYS_get_robust_list, 0, &head, &len) == 0 &&
+	      len == 3 * sizeof(void *) && (char *)head > tp &&
+	      (char *)head + len <= tp + sz && head[0] == (char *)head,
+	      "the robust-list head registered by glibc lies in struct pthread");
+	g.robust_off = (size_t)((char *)head - tp);
+	g.robust_futex_offset = (long)head[1];
+
+	/* rseq: the area glibc registers, inside struct pthread. */
+	g.rseq_off = __rseq_offset;
+	CHECK(g.rseq_off > 0 && (size_t)g.rseq_off + 32 <= sz,
+	      "__rseq_offset names an area inside struct pthread");
+
+	/* libc's own TLS block, located through the public dl_iterate_phdr. */
+	Dl_info di;
+	struct libc_tls lt = {0};
+	CHECK(dladdr((void *)&uselocale, &di) && di.dli_fbase,
+	      "dladdr finds the C library");
+	lt.base = (ElfW(Addr))di.dli_fbase;
+	dl_iterate_phdr(find_libc_tls, &lt);
+	CHECK(lt.found && lt.tls_data && lt.tls_size > 0 && lt.tls_size <= 1024 &&
+	      (char *)lt.tls_data + lt.tls_size <= tp &&
+	      (char *)lt.tls_data >= tp - g.tls_static_size,
+	      "libc's TLS block lies in the static TLS below the thread pointer");
+	g.libc_tls_off = (char *)lt.tls_data - tp;
+	g.libc_tls_size = lt.tls_size;
+
+	/*
+	 * malloc's per-thread words: the words of libc's TLS block that the
+	 * first malloc in a fresh thread turns from 0 into pointers (its arena
+	 * and tcache).  None change under valgrind, whose malloc replaces
+	 * glibc's; then there is nothing to hand on.
+	 */
+	uintptr_t before[128], *live = lt.tls_data;
+	size_t nwords = lt.tls_size / sizeof(uintptr_t);
+	memcpy(before, live, nwords * sizeof(uintptr_t));
+	void *volatile p = malloc(48);
+	CHECK(p != NULL, "malloc works in the probe thread");
+	free(p);
+	g.n_malloc_words = 0;
+	for (size_t i = 0; i < nwords; i++) {
+		if (before[i] == live[i])
+			continue;
+		CHECK(before[i] == 0 && g.n_malloc_words < UTHREAD__MALLOC_WORDS,
+		      "malloc's first use changes only a few zero words of libc's TLS");
+		g.malloc_word_off[g.n_malloc_words++] =
+			g.libc_tls_off + (ptrdiff_t)(i * sizeof(uintptr_t));
+	}
+	return (void *)1;
+}
+
+static int do_init(void)
+{
+	const struct db_desc *tid_d, *list_d;
+	const uint32_t *sizeof_pthread;
+
+	g.allocate_tls = (void *(*)(void *))private_sym("_dl_allocate_tls");
+	g.deallocate_tls = (void (*)(void *, bool))private_sym("_dl_deallocate_tls");
+	g.get_tls_static_info =
+		(void (*)(size_t *, size_t *))private_sym("_dl_get_tls_static_info");
+	g.call_tls_dtors = (void (*)(void))private_sym("__call_tls_dtors");
+	tid_d = private_sym("_thread_db_pthread_tid");
+	list_d = private_sym("_thread_db_pthread_list");
+	sizeof_pthread = private_sym("_thread_db_sizeof_pthread");
+	if (!g.allocate_tls || !g.deallocate_tls || !g.get_tls_static_info ||
+	    !g.call_tls_dtors || !tid_d || !list_d || !sizeof_pthread) {
+		failed_check = "the GLIBC_PRIVATE symbols _dl_allocate_tls, "
+		               "_dl_deallocate_tls, _dl_get_tls_static_info, "
+		               "__call_tls_dtors and _thread_db_* are present";
+		return ENOTSUP;
+	}
+	g.sizeof_pthread = *sizeof_pthread;
+	g.get_tls_static_info(&g.tls_static_size, &g.tls_static_align);
+	if (g.sizeof_pthread < 0x100 || g.sizeof_pthread > 65536) {
+		failed_check = "_thread_db_sizeof_pthread is plausible";
+		return ENOTSUP;
+	}
+	if (tid_d->bits != 32 || tid_d->count != 1 ||
+	    tid_d->offset + 4 > g.sizeof_pthread ||
+	    list_d->bits != 8 * 2 * sizeof(void *) || list_d->count != 1 ||
+	    list_d->offset + 16 > g.sizeof_pthread) {
+		failed_check = "the libthread_db descriptors of tid and list have "
+		               "the expected format";
+		return ENOTSUP;
+	}
+	g.tid_off = tid_d->offset;
+	g.list_off = list_d->offset;
+	if (g.tls_static_size <= g.sizeof_pthread || g.tls_static_align < 16 ||
+	    (g.tls_static_align & (g.tls_static_align - 1)) ||
+	    g.tls_static_size > (16u << 20)) {
+		failed_check = "the static TLS size exceeds struct pthread and its "
+		               "alignment is a power of two";
+		return ENOTSUP;
+	}
+
+	/*
+	 * Create and join one pthread, with public calls only.  Besides the
+	 * probe, this is what tells glibc the process is multi-threaded: it
+	 * turns on stdio locking and malloc's arena locking, which no raw
+	 * clone can do.
+	 */
+	pthread_t pt;
+	void *ok = NULL;
+	if (pthread_create(&pt, NULL, probe, NULL) != 0) {
+		failed_check = "one pthread can be created at start-up";
+		return EAGAIN; /* out of resources, not a layout problem */
+	}
+	pthread_join(pt, &ok);
+	return ok ? 0 : ENOTSUP;
+}
+
+int uthread__ensure_init(void)
+{
+	/* Acquire pairs with the release below: whoever sees 1 sees g filled. */
+	if (__atomic_load_n(&init_done, __ATOMIC_ACQUIRE))
+		return init_error;
+	uthread__lock(&init_lock);
+	if (!init_done) {
+		int r = do_init();
+		if (r == EAGAIN) {
+			/* A transient failure: let a later call try again. */
+			uthread__unlock(&init_lock);
+			return EAGAIN;
+		}
+		if (r) {
+			fprintf(stderr, "uthread: start-up check failed: %s; "
+			        "refusing to create threads\n", failed_check);
+			init_error = r;
+		}
+		__atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
+	}
+	uthread__unlock(&init_lock);
+	return init_error;
+}
+
+size_t uthread__tcb_span_below(void)
+{
+	return (g.tls_static_size + g.tls_static_align - 1) & ~(g.tls_static_align - 1);
+}
+
+size_t uthread__tcb_span_above(void)
+{
+	return (g.sizeof_pthread + 63) & ~(size_t)63;
+}
+
+size_t uthread__tcb_align(void)
+{
+	return g.tls_static_align;
+}
+
+int *uthread__tcb_tid(char *tp)
+{
+	return (int *)(tp + g.tid_off);
+}
+
+/*
+ * Build a complete libc thread block at tp, in the creating thread, before
+ * the clone: the child starts with nothing left half-made but its locale
+ * pointers (uthread__tcb_enter).  Returns EAGAIN if the dtv cannot be
+ * allocated.
+ */
+int uthread__tcb_build(char *tp, struct uthread *t)
+{
+	char *me = uthread__arch_tp();
+
+	/* _dl_allocate_tls writes the dtv into the TCB and expects the rest
+	 * zeroed; a reused block holds its last thread's values. */
+	memset(tp, 0, g.sizeof_pthread);
+	if (!g.allocate_tls(tp))
+		return EAGAIN;
+	*(char **)(tp + TCB_SELF0) = tp;
+	*(char **)(tp + TCB_SELF) = tp;
+	*(int *)(tp + TCB_MULTIPLE_THREADS) = 1;
+	/* The canary and pointer guard are per process: copy ours, or the
+	 * stack protector is off and PTR_DEMANGLE (atexit, setjmp) breaks. */
+	*(uintptr_t *)(tp + TCB_STACK_GUARD) = *(uintptr_t *)(me + TCB_STACK_GUARD);
+	*(uintptr_t *)(tp + TCB_POINTER_GUARD) = *(uintptr_t *)(me + TCB_POINTER_GUARD);
+	*(uint32_t *)(tp + TCB_FEATURE_1) = *(uint32_t *)(me + TCB_FEATURE_1);
+	/* fork() in the child unlinks the forking thread from glibc's list. */
+	char **node = (char **)(tp + g.list_off);
+	node[0] = node[1] = (char *)node;
+	/* An empty robust list, registered by the child itself. */
+	char **head = (char **)(tp + g.robust_off);
+	head[0] = (char *)head;
+	head[1] = (char *)g.robust_futex_offset;
+	head[2] = NULL;
+	/* rseq is not registered (a system call per thread); cpu_id -1 makes
+	 * sched_getcpu() ask the vDSO instead of reading a stale 0. */
+	*(uint32_t *)(tp + g.rseq_off + 4) = (uint32_t)-1;
+	/* Hand on the malloc state a previous thread left with this slot. */
+	for (int i = 0; i < g.n_malloc_words; i++) {
+		*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
+		t->malloc_state[i] = 0;
+	}
+	return 0;
+}
+
+/*
+ * Take back what tcb_build gave out, once the thread at tp can no longer
+ * run (joined) or from the thread itself on its way out (detached): keep its
+ * malloc state with the slot t, free its dtv and dynamic TLS blocks.
+ */
+void uthread__tcb_release(char *tp, struct uthread *t)
+{
+	for (int i = 0; i < g.n_malloc_words; i++)
+		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
+	g.deallocate_tls(tp, false);
+}
+
+/* In the new thread, before its signals are unblocked. */
+void uthread__tcb_enter(void)
+{
+	/* Points this thread's ctype tables at the global locale (printf %f,
+	 * isalpha, NSS read them), through public API. */
+	uselocale(LC_GLOBAL_LOCALE);
+	syscall(SYS_set_robust_list, uthread__arch_tp() + g.robust_off,
+	        3 * sizeof(void *));
+}
+
+/* In the ending thread: C++ thread_local and __cxa_thread_atexit destructors. */
+void uthread__tcb_leave(void)
+{
+	g.call_tls_dtors();
+}
+
+/*
+ * A thread about to unmap its own block: the kernel must not write the tid
+ * word or walk the robust list in memory that is gone.
+ */
+void uthread__tcb_forget_kernel_links(void)
+{
+	syscall(SYS_set_tid_address, NULL);
+	syscall(SYS_set_robust_list, NULL, 3 * sizeof(void *));
+}

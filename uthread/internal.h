@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - struct uthread (the descriptor a handle names), the thread
+ * block that holds a thread's stack and libc thread block, their state
+ * machine and invariants.  Everything declared here is hidden: only the
+ * functions in include/uthread.h leave the library.
+ */
+#ifndef UTHREAD_INTERNAL_H
+#define UTHREAD_INTERNAL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "uthread.h"
+#include "arch.h"
+
+#define UTHREAD__HIDDEN __attribute__((__visibility__("hidden")))
+
+/*
+ * Descriptor states.  The state shares one 64-bit word with the slot's
+ * generation (word = gen << 8 | state), so a compare-and-swap made through a
+ * stale handle fails instead of acting on the slot's next thread.
+ *
+ *   create --> JOINABLE --exit--> EXITED --join--> (FREE, gen+1)
+ *                 |  \--join--> JOINING --exit--> (joiner frees it)
+ *                 \--detach--> DETACHED --exit--> (the thread frees itself)
+ *   detach on EXITED: the detacher reclaims it as a join would.
+ */
+enum uthread__state {
+	UTHREAD__FREE = 0,
+	UTHREAD__JOINABLE,   /* running; a join or detach may come */
+	UTHREAD__DETACHED,   /* running; frees itself at exit */
+	UTHREAD__EXITED,     /* has decided to leave its remains to a joiner */
+	UTHREAD__JOINING,    /* a joiner (or late detacher) owns the reclaim */
+	UTHREAD__MAIN,       /* the process's initial thread */
+	UTHREAD__FOREIGN,    /* a thread uthread did not create */
+};
+
+#define UTHREAD__WORD(gen, state) (((uint64_t)(gen) << 8) | (uint64_t)(state))
+#define UTHREAD__WORD_GEN(w)      ((uint32_t)((w) >> 8))
+#define UTHREAD__WORD_STATE(w)    ((int)((w) & 0xff))
+
+/* Words of libc's TLS block that malloc fills on first use (its arena and
+ * tcache), at most this many. */
+#define UTHREAD__MALLOC_WORDS 4
+
+struct uthread__block;
+
+struct uthread {
+	uint64_t word;                /* gen << 8 | state; atomic */
+	uint32_t slot;                /* index in the registry; fixed */
+	pid_t tid;                    /* MAIN/FOREIGN: kernel tid */
+	struct uthread__block *blk;   /* stack + thread block; NULL if none */
+	void *(*start)(void *);
+	void *arg;
+	void *result;
+	uint64_t sigmask;             /* creator's mask, restored in the child */
+	/*
+	 * malloc's per-thread state (arena, tcache) of a thread that ended,
+	 * carried by the free slot until the next thread takes the slot.  glibc
+	 * 2.36 has no public way to release a thread's tcache, so instead of
+	 * leaking one per thread we hand it on: there are never more tcaches
+	 * than the peak number of threads alive at once.
+	 */
+	uintptr_t malloc_state[UTHREAD__MALLOC_WORDS];
+	struct uthread *next_free;    /* registry free list */
+};
+
+/*
+ * A thread block: one mapping [guard | stack ... | static TLS | TCB | this
+ * header].  The TCB (glibc's struct pthread) sits at the thread pointer tp;
+ * the tid word inside it is the clone PARENT_SETTID/CHILD_CLEARTID word: the
+ * kernel writes the tid before the child runs and clears it (with a shared
+ * futex wake) once the thread can no longer touch the block.
+ */
+struct uthread__block {
+	void *map_base;               /* start of the mapping / user stack */
+	size_t map_size;              /* 0: caller-supplied stack, not ours */
+	size_t stack_size;            /* cache key (requested usable size) */
+	size_t guard_size;            /* cache key */
+	char *tp;                     /* thread pointer = glibc TCB */
+	char *stack_top;              /* initial stack pointer of the child */
+	struct uthread__block *next;  /* stack cache list */
+};
+
+/* glibc.c: the only file that knows glibc's private layout. */
+int uthread__ensure_init(void) UTHREAD__HIDDEN;
+int uthread__tcb_build(char *tp, struct uthread *t) UTHREAD__HIDDEN;
+void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
+int *uthread__tcb_tid(char *tp) UTHREAD__HIDDEN;
+void uthread__tcb_enter(void) UTHREAD__HIDDEN;
+void uthread__tcb_leave(void) UTHREAD__HIDDEN;
+void uthread__tcb_forget_kernel_links(void) UTHREAD__HIDDEN;
+size_t uthread__tcb_span_below(void) UTHREAD__HIDDEN;
+size_t uthread__tcb_span_above(void) UTHREAD__HIDDEN;
+size_t uthread__tcb_align(void) UTHREAD__HIDDEN;
+
+/* registry.c: slots, handles, the calling thread's descriptor. */
+extern __thread struct uthread *uthread__self_desc
+	__attribute__((__tls_model__("initial-exec"))) UTHREAD__HIDDEN;
+struct uthread *uthread__desc_alloc(void) UTHREAD__HIDDEN;
+void uthread__desc_free(struct uthread *t) UTHREAD__HIDDEN;
+struct uthread *uthread__desc_lookup(uthread_t h, uint32_t *gen) UTHREAD__HIDDEN;
+uthread_t uthread__handle(const struct uthread *t) UTHREAD__HIDDEN;
+struct uthread *uthread__self(void) UTHREAD__HIDDEN;
+pid_t uthread__desc_tid(struct uthread *t, uint32_t gen) UTHREAD__HIDDEN;
+void uthread__registry_atfork_child(void) UTHREAD__HIDDEN;
+
+/* stack.c: thread blocks and their cache. */
+size_t uthread__default_stacksize(void) UTHREAD__HIDDEN;
+int uthread__block_acquire(const uthread_attr_t *attr,
+                           struct uthread__block **out) UTHREAD__HIDDEN;
+void uthread__block_release(struct uthread__block *b) UTHREAD__HIDDEN;
+int uthread__block_park(struct uthread__block *b) UTHREAD__HIDDEN;
+void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
+
+/* join.c: wait for a thread and free what it left (join and late detach). */
+void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
+
+/* exit.c: the live-thread count that uthread_exit() in main waits on. */
+void uthread__live_inc(void) UTHREAD__HIDDEN;
+void uthread__live_dec(void) UTHREAD__HIDDEN;
+void uthread__live_atfork_child(void) UTHREAD__HIDDEN;
+
+/* attr.c */
+#define UTHREAD__ATTR_MAGIC 0x75746872u /* "uthr" */
+int uthread__attr_valid(const uthread_attr_t *a) UTHREAD__HIDDEN;
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lock.h - the library's own small lock, guarding the registry and the
+ * stack cache.  A three-state futex lock (0 free, 1 locked, 2 locked with
+ * possible sleepers); never held across a call into user code.
+ */
+#ifndef UTHREAD_LOCK_H
+#define UTHREAD_LOCK_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+typedef uint32_t uthread__lock_t;
+#define UTHREAD__LOCK_INIT 0u
+
+void uthread__lock_slow(uthread__lock_t *l) UTHREAD__HIDDEN;
+void uthread__unlock_slow(uthread__lock_t *l) UTHREAD__HIDDEN;
+
+static inline void uthread__lock(uthread__lock_t *l)
+{
+	uint32_t expected = 0;
+	/* Acquire: what the previous holder wrote under the lock is visible. */
+	if (!__atomic_compare_exchange_n(l, &expected, 1, 0, __ATOMIC_ACQUIRE,
+	                                 __ATOMIC_RELAXED))
+		uthread__lock_slow(l);
+}
+
+static inline void uthread__unlock(uthread__lock_t *l)
+{
+	/* Release: our writes under the lock reach the next holder.  If the
+	 * old value was 2 someone may sleep, so wake one. */
+	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
+		uthread__unlock_slow(l);
+}
+
+#endif

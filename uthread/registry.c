@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry.c - descriptor slots and the handles that name them.  Slots live
+ * in mmap'ed chunks that are never freed, so a stale handle always points at
+ * readable memory and is caught by its generation instead of crashing.
+ * Also: the calling thread's descriptor (uthread_self).
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lock.h"
+
+#define CHUNK_SLOTS 256
+#define MAX_CHUNKS  4096 /* 1M slots: far beyond pid_max threads */
+
+/* Slot 0 is never handed out (handle 0 names nothing); slot 1 is main. */
+static struct uthread chunk0[CHUNK_SLOTS] = {
+	[1] = { .word = UTHREAD__WORD(0, UTHREAD__MAIN), .slot = 1 },
+};
+static struct uthread *chunks[MAX_CHUNKS] = { chunk0 };
+static uint32_t nslots = 2;          /* slots ever handed out; atomic */
+static struct uthread *free_list;
+static uthread__lock_t lock = UTHREAD__LOCK_INIT;
+
+__thread struct uthread *uthread__self_desc __attribute__((__tls_model__("initial-exec")));
+
+static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
+static pthread_key_t foreign_key;
+
+struct uthread *uthread__desc_alloc(void)
+{
+	struct uthread *t;
+
+	uthread__lock(&lock);
+	t = free_list;
+	if (t) {
+		free_list = t->next_free;
+	} else {
+		uint32_t n = nslots;
+		if (n / CHUNK_SLOTS >= MAX_CHUNKS) {
+			uthread__unlock(&lock);
+			return NULL;
+		}
+		if (!chunks[n / CHUNK_SLOTS]) {
+			void *m = mmap(NULL, CHUNK_SLOTS * sizeof(struct uthread),
+			               PROT_READ | PROT_WRITE,
+			               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m == MAP_FAILED) {
+				uthread__unlock(&lock);
+				return NULL;
+			}
+			/* Release: a lookup that sees the new nslots sees the chunk. */
+			__atomic_store_n(&chunks[n / CHUNK_SLOTS], m, __ATOMIC_RELEASE);
+		}
+		t = &chunks[n / CHUNK_SLOTS][n % CHUNK_SLOTS];
+		t->slot = n;
+		__atomic_store_n(&nslots, n + 1, __ATOMIC_RELEASE);
+	}
+	uthread__unlock(&lock);
+	return t;
+}
+
+void uthread__desc_free(struct uthread *t)
+{
+	uint32_t gen = UTHREAD__WORD_GEN(t->word);
+
+	t->blk = NULL;
+	/*
+	 * Release: a new generation makes every outstanding handle stale.  A
+	 * joiner or detacher racing with us fails its compare-and-swap on the
+	 * generation and answers EINVAL.
+	 */
+	__atomic_store_n(&t->word, UTHREAD__WORD(gen + 1, UTHREAD__FREE),
+	                 __ATOMIC_RELEASE);
+	uthread__lock(&lock);
+	t->next_free = free_list;
+	free_list = t;
+	uthread__unlock(&lock);
+}
+
+uthread_t uthread__handle(const struct uthread *t)
+{
+	uint64_t w = __atomic_load_n(&t->word, __ATOMIC_RELAXED);
+	return ((uthread_t)UTHREAD__WORD_GEN(w) << 32) | t->slot;
+}
+
+/* The descriptor a handle points at, or NULL if it never named a slot. */
+struct uthread *uthread__desc_lookup(uthread_t h, uint32_t *gen)
+{
+	uint32_t slot = (uint32_t)h;
+
+	/* Acquire pairs with the release in desc_alloc: the chunk is there. */
+	if (slot == 0 || slot >= __atomic_load_n(&nslots, __ATOMIC_ACQUIRE))
+		return NULL;
+	*gen = (uint32_t)(h >> 32);
+	return &__atomic_load_n(&chunks[slot / CHUNK_SLOTS], __ATOMIC_ACQUIRE)
+		[slot % CHUNK_SLOTS];
+}
+
+static void foreign_gone(void *p)
+{
+	uthread__desc_free(p);
+}
+
+static void foreign_key_create(void)
+{
+	/* If this fails, foreign descriptors simply live until exit. */
+	(void)pthread_key_create(&foreign_key, foreign_gone);
+}
+
+/* The calling thread's descriptor; made on first use for foreign threads. */
+struct uthread *uthread__self(void)
+{
+	struct uthread *t = uthread__self_desc;
+	pid_t tid;
+
+	if (t)
+		return t;
+	tid = (pid_t)syscall(SYS_gettid);
+	if (tid == getpid()) {
+		t = &chunk0[1];
+		t->tid = tid;
+	} else {
+		pthread_once(&foreign_once, foreign_key_create);
+		t = uthread__desc_alloc();
+		if (!t)
+			return NULL;
+		t->tid = tid;
+		t->blk = NULL;
+		__atomic_store_n(&t->word,
+		                 UTHREAD__WORD(UTHREAD__WORD_GEN(t->word),
+		                               UTHREAD__FOREIGN),
+		                 __ATOMIC_RELEASE);
+		(void)pthread_setspecific(foreign_key, t);
+	}
+	uthread__self_desc = t;
+	return t;
+}
+
+/* Kernel tid of a live thread, 0 if it has ended or gen is stale, -1 if
+ * the slot is free. */
+pid_t uthread__desc_tid(struct uthread *t, uint32_t gen)
+{
+	uint64_t w = __atomic_load_n(&t->word, __ATOMIC_ACQUIRE);
+	int st = UTHREAD__WORD_STATE(w);
+
+	if (UTHREAD__WORD_GEN(w) != gen || st == UTHREAD__FREE)
+		return -1;
+	if (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN)
+		return t->tid;
+	/* The kernel clears this word when the thread ends; the block stays
+	 * mapped until the handle goes stale (join, or detached exit). */
+	struct uthread__block *b = __atomic_load_n(&t->blk, __ATOMIC_ACQUIRE);
+	return b ? __atomic_load_n(uthread__tcb_tid(b->tp), __ATOMIC_ACQUIRE) : 0;
+}
+
+/*
+ * fork() child: only the forking thread survives.  Reset the lock (another
+ * thread may have held it) and refresh the survivor's cached tid.
+ */
+void uthread__registry_atfork_child(void)
+{
+	struct uthread *t = uthread__self_desc;
+
+	lock = UTHREAD__LOCK_INIT;
+	if (t && t->blk == NULL)
+		t->tid = (pid_t)syscall(SYS_gettid);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.c - thread blocks (guard + stack + static TLS + TCB in one mapping)
+ * and the bounded cache that lets create+join run without mmap/munmap in
+ * steady state.  A cached block is handed out only once the kernel has
+ * cleared its tid word: until then its last thread may still be on it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lock.h"
+#include "annotate.h"
+
+#define CACHE_MAX 64            /* blocks kept for reuse */
+#define DEFAULT_STACK (8u << 20)
+
+static struct uthread__block *cache;
+static unsigned cache_len;
+static uthread__lock_t cache_lock = UTHREAD__LOCK_INIT;
+
+static size_t page_size(void)
+{
+	static size_t ps;
+	if (!ps)
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) & ~(to - 1);
+}
+
+size_t uthread__default_stacksize(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur >= UTHREAD_STACK_MIN && rl.rlim_cur <= (1ul << 30))
+		return round_up(rl.rlim_cur, page_size());
+	return DEFAULT_STACK;
+}
+
+/*
+ * Lay out a block in [base, base + size): the header at the very top, the
+ * TCB below it at an aligned thread pointer, static TLS below that, and the
+ * stack growing down from below the TLS.  Returns NULL if it does not fit
+ * with at least min_stack bytes of stack above base + guard.
+ */
+static struct uthread__block *layout(char *base, size_t size, size_t guard,
+                                     size_t min_stack)
+{
+	uintptr_t top = (uintptr_t)base + size;
+	uintptr_t hdr = (top - sizeof(struct uthread__block)) & ~(uintptr_t)63;
+	uintptr_t tp = (hdr - uthread__tcb_span_above()) &
+	               ~(uintptr_t)(uthread__tcb_align() - 1);
+	uintptr_t stack_top = (tp - uthread__tcb_span_below()) & ~(uintptr_t)63;
+	struct uthread__block *b = (struct uthread__block *)hdr;
+
+	if (stack_top < (uintptr_t)base + guard + min_stack || stack_top > hdr)
+		return NULL;
+	b->map_base = base;
+	b->tp = (char *)tp;
+	b->stack_top = (char *)stack_top;
+	b->next = NULL;
+	return b;
+}
+
+static int block_map(size_t stack, size_t guard, struct uthread__block **out)
+{
+	size_t meta = round_up(sizeof(struct uthread__block) + 64 +
+	                       uthread__tcb_span_above() + uthread__tcb_span_below() +
+	                       uthread__tcb_align(), page_size());
+	size_t size = guard + stack + meta;
+	char *base;
+
+	if (size < stack) /* overflow: a stack size near SIZE_MAX */
+		return EAGAIN;
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return EAGAIN;
+	if (guard && mprotect(base, guard, PROT_NONE) != 0) {
+		munmap(base, size);
+		return EAGAIN;
+	}
+	*out = layout(base, size, guard, stack);
+	if (!*out) { /* cannot happen: meta covers the layout's needs */
+		munmap(base, size);
+		return EAGAIN;
+	}
+	(*out)->map_size = size;
+	(*out)->stack_size = stack;
+	(*out)->guard_size = guard;
+	return 0;
+}
+
+int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **out)
+{
+	size_t stack = attr && attr->__stacksize ? attr->__stacksize
+	                                         : uthread__default_stacksize();
+	size_t guard = attr ? attr->__guardsize : page_size();
+	struct uthread__block *b, **pp;
+
+	if (attr && attr->__stackaddr) {
+		/* The caller's memory: carve the thread block from its top. */
+		b = layout(attr->__stackaddr, attr->__stacksize, 0,
+		           UTHREAD_STACK_MIN / 2);
+		if (!b)
+			return EINVAL;
+		b->map_size = 0;
+		b->stack_size = attr->__stacksize;
+		b->guard_size = 0;
+		*out = b;
+		return 0;
+	}
+	stack = round_up(stack, page_size());
+	guard = round_up(guard, page_size());
+
+	uthread__lock(&cache_lock);
+	for (pp = &cache; (b = *pp) != NULL; pp = &b->next) {
+		/*
+		 * Acquire: once the kernel's zero is seen, the thread that ran on
+		 * this block has finished every access to it.
+		 */
+		if (b->stack_size == stack && b->guard_size == guard &&
+		    __atomic_load_n(uthread__tcb_tid(b->tp), __ATOMIC_ACQUIRE) == 0) {
+			*pp = b->next;
+			cache_len--;
+			break;
+		}
+	}
+	uthread__unlock(&cache_lock);
+	if (b) {
+		/* The last thread's stack contents are garbage to the next. */
+		UTHREAD__MEM_UNDEFINED((char *)b->map_base + guard,
+		                       (size_t)(b->stack_top - (char *)b->map_base) - guard);
+		b->next = NULL;
+		*out = b;
+		return 0;
+	}
+	return block_map(stack, guard, out);
+}
+
+/* Put b in the cache; returns 0 if the cache is full. */
+int uthread__block_park(struct uthread__block *b)
+{
+	int parked = 0;
+
+	uthread__lock(&cache_lock);
+	if (cache_len < CACHE_MAX) {
+		b->next = cache;
+		cache = b;
+		cache_len++;
+		parked = 1;
+	}
+	uthread__unlock(&cache_lock);
+	return parked;
+}
+
+/* b's thread has ended (tid word 0): cache it or unmap it. */
+void uthread__block_release(struct uthread__block *b)
+{
+	if (b->map_size == 0)
+		return; /* the caller's stack: nothing of ours to free */
+	if (!uthread__block_park(b))
+		munmap(b->map_base, b->map_size);
+}
+
+/*
+ * fork() child: the lock may have been held by a thread that does not exist
+ * here.  Blocks parked by threads that were still exiting keep a nonzero
+ * tid word forever in the child and are simply never reused.
+ */
+void uthread__stack_atfork_child(void)
+{
+	cache_lock = UTHREAD__LOCK_INIT;
+}
