@@ -139,8 +139,9 @@ int uthread_getname_np(uthread_t thread, char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 
 /*
- * Defaults: joinable, the default stack size (RLIMIT_STACK if it is set and
- * between UTHREAD_STACK_MIN and 1 GiB, else 8 MiB), one guard page, a stack
+ * Defaults: joinable, the default stack size (RLIMIT_STACK as it was at the
+ * first thread creation, if it is between UTHREAD_STACK_MIN and 1 GiB, else
+ * 8 MiB), one guard page, a stack
  * the library maps (and caches) itself.
  * Errors (all attr functions): EINVAL attr or an out pointer is NULL, or
  * attr was not initialised (or was destroyed).

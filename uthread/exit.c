@@ -102,9 +102,9 @@ void uthread_exit(void *retval)
 	uthread__tcb_release(b->tp, self);
 	uthread__desc_free(self);
 	uthread__live_dec();
-	if (uthread__block_park(b) || b->map_size == 0) {
-		/* Parked: reused only after the kernel clears our tid word.
-		 * A caller's stack: the caller owns it. */
+	if (b->map_size == 0 || uthread__block_park(b)) {
+		/* A caller's stack: the caller owns it.  Parked: reused only
+		 * after the kernel clears our tid word. */
 		for (;;)
 			syscall(SYS_exit, 0);
 	}

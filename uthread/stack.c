@@ -35,14 +35,23 @@ static size_t round_up(size_t n, size_t to)
 	return (n + to - 1) & ~(to - 1);
 }
 
+/* RLIMIT_STACK at first use if it is a sensible size, else 8 MiB; read
+ * once, as glibc does, not on every create. */
 size_t uthread__default_stacksize(void)
 {
+	static size_t dflt; /* 0 until computed; racing computers agree */
+	size_t d = __atomic_load_n(&dflt, __ATOMIC_RELAXED);
 	struct rlimit rl;
 
+	if (d)
+		return d;
+	d = DEFAULT_STACK;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur >= UTHREAD_STACK_MIN && rl.rlim_cur <= (1ul << 30))
-		return round_up(rl.rlim_cur, page_size());
-	return DEFAULT_STACK;
+		d = round_up(rl.rlim_cur, page_size());
+	/* Relaxed: a plain value, the same whoever computes it. */
+	__atomic_store_n(&dflt, d, __ATOMIC_RELAXED);
+	return d;
 }
 
 /*

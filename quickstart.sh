@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# quickstart.sh - on Debian 12: install the Debian packages uthread needs
+# (only those missing), then autogen, configure, build, and run the main demo.
+# Run from anywhere as root or as a user with sudo.  Options:
+#   --no-demo    build only
+#   -h, --help   this text
+set -eu
+cd "$(dirname "$0")"
+
+demo=yes
+for arg in "$@"; do
+	case "$arg" in
+	--no-demo) demo=no ;;
+	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "quickstart.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+	esac
+done
+
+# build-essential brings gcc, g++ and make; valgrind also brings the client
+# request headers the library's annotations use.
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "quickstart: installing$missing"
+	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+./autogen.sh >/dev/null 2>&1 || ./autogen.sh
+./configure --quiet ${UTHREAD_CONFIGURE_FLAGS:-}
+make -j"$(nproc)" >/dev/null
+echo "quickstart: built libuthread in $(pwd)/.libs"
+if [ "$demo" = yes ]; then
+	./demos/uthread-hello
+fi

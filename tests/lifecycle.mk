@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+# Thread lifecycle, attributes, bad input, memory and fork tests.
