@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -180,6 +181,332 @@ int uthread_attr_getguardsize(const uthread_attr_t *attr, size_t *guardsize);
  */
 int uthread_attr_setstack(uthread_attr_t *attr, void *stackaddr, size_t stacksize);
 int uthread_attr_getstack(const uthread_attr_t *attr, void **stackaddr, size_t *stacksize);
+
+/* ------------------------------------------------------------------ */
+/* Mutexes                                                              */
+/* ------------------------------------------------------------------ */
+
+enum {
+	UTHREAD_MUTEX_NORMAL = 0,     /* relock deadlocks, as POSIX says */
+	UTHREAD_MUTEX_ERRORCHECK = 1, /* relock EDEADLK, foreign unlock EPERM */
+	UTHREAD_MUTEX_RECURSIVE = 2,  /* counts relocks by its owner */
+	UTHREAD_MUTEX_DEFAULT = UTHREAD_MUTEX_NORMAL,
+};
+
+enum {
+	UTHREAD_PRIO_NONE = 0,
+	UTHREAD_PRIO_INHERIT = 1,     /* FUTEX_LOCK_PI: the owner inherits the
+	                                 priority of its highest waiter */
+};
+
+enum {
+	UTHREAD_PROCESS_PRIVATE = 0,
+	UTHREAD_PROCESS_SHARED = 1,
+};
+
+typedef struct {
+	unsigned int __magic;
+	int __type;
+	int __protocol;
+	int __reserved;
+} uthread_mutexattr_t;
+
+/*
+ * A mutex.  Static initialisation with UTHREAD_MUTEX_INITIALIZER gives a
+ * normal mutex; the fields are private.
+ */
+typedef struct {
+	unsigned int __lock;  /* futex word */
+	int __kind;           /* type | protocol flags */
+	int __owner;          /* tid of the owner (errorcheck, recursive) */
+	unsigned int __count; /* recursion depth beyond the first lock */
+	void *__reserved[3];
+} uthread_mutex_t;
+
+#define UTHREAD_MUTEX_INITIALIZER { 0, 0, 0, 0, { 0, 0, 0 } }
+
+/*
+ * Initialise m with attr (NULL: a normal mutex).
+ * Errors: EINVAL m is NULL or attr is not initialised.
+ */
+int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr);
+
+/* Errors: EINVAL m is NULL; EBUSY m is locked. */
+int uthread_mutex_destroy(uthread_mutex_t *m);
+
+/*
+ * Lock m, sleeping in the kernel while another thread holds it.  One atomic
+ * operation when m is free.
+ * Errors: EINVAL m is NULL or not a mutex; EDEADLK (errorcheck) the caller
+ *         already holds m; EAGAIN (recursive) the count would overflow.
+ */
+int uthread_mutex_lock(uthread_mutex_t *m);
+
+/* As uthread_mutex_lock, but never blocks.  Errors: as lock, plus EBUSY
+ * m is held (by another thread, or by the caller for normal/errorcheck). */
+int uthread_mutex_trylock(uthread_mutex_t *m);
+
+/*
+ * As uthread_mutex_lock, but gives up at abstime, an absolute
+ * CLOCK_REALTIME time as for pthread_mutex_timedlock.
+ * Errors: as lock, plus EINVAL abstime is NULL or its tv_nsec is outside
+ *         [0, 1e9); ETIMEDOUT abstime passed before m could be locked.
+ */
+int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
+
+/*
+ * Unlock m, waking one sleeper if there is one.  One atomic operation when
+ * nobody waits.
+ * Errors: EINVAL m is NULL; EPERM (errorcheck, recursive, priority
+ *         inheritance) the caller does not hold m.
+ */
+int uthread_mutex_unlock(uthread_mutex_t *m);
+
+/* Mutex attributes.  Errors: EINVAL attr (or an out pointer) is NULL, attr
+ * is not initialised, or the value is not one of the constants above. */
+int uthread_mutexattr_init(uthread_mutexattr_t *attr);
+int uthread_mutexattr_destroy(uthread_mutexattr_t *attr);
+int uthread_mutexattr_settype(uthread_mutexattr_t *attr, int type);
+int uthread_mutexattr_gettype(const uthread_mutexattr_t *attr, int *type);
+int uthread_mutexattr_setprotocol(uthread_mutexattr_t *attr, int protocol);
+int uthread_mutexattr_getprotocol(const uthread_mutexattr_t *attr, int *protocol);
+
+/* ------------------------------------------------------------------ */
+/* Condition variables                                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	unsigned int __magic;
+	int __clock;
+} uthread_condattr_t;
+
+typedef struct {
+	unsigned int __seq;     /* futex word: bumped by every signal */
+	unsigned int __waiters; /* threads between wait's start and wake-up */
+	int __clock;            /* 0: CLOCK_REALTIME, else clock id + 1 */
+	int __reserved;
+	void *__mutex;          /* the mutex waiters use, for requeueing */
+} uthread_cond_t;
+
+#define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0 }
+
+/* Errors: EINVAL cond is NULL or attr is not initialised. */
+int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr);
+/* Errors: EINVAL cond is NULL; EBUSY threads are waiting on cond. */
+int uthread_cond_destroy(uthread_cond_t *cond);
+
+/*
+ * Atomically unlock m and sleep until cond is signalled, then lock m again
+ * before returning.  A signal sent before the call cannot wake it; one sent
+ * after it has unlocked m cannot be lost.  Like pthread_cond_wait it may
+ * (rarely) return 0 without a signal: re-check the predicate in a loop.
+ * Signal handlers that run during the wait do not end it.
+ * Errors: EINVAL cond or m is NULL, or other threads wait on cond with a
+ *         different mutex; EPERM (errorcheck, recursive, priority
+ *         inheritance) the caller does not hold m.
+ */
+int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m);
+
+/*
+ * As uthread_cond_wait, but gives up at abstime, measured on the condition
+ * variable's clock (CLOCK_REALTIME unless set with uthread_condattr_setclock).
+ * m is locked again in every case.
+ * Errors: as wait, plus EINVAL abstime is NULL or its tv_nsec is outside
+ *         [0, 1e9); ETIMEDOUT abstime passed.
+ */
+int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           const struct timespec *abstime);
+
+/* Wake at least one waiter, if any.  Errors: EINVAL cond is NULL. */
+int uthread_cond_signal(uthread_cond_t *cond);
+
+/*
+ * Wake every waiter.  With a normal mutex, one waiter is woken and the rest
+ * are moved onto the mutex (FUTEX_CMP_REQUEUE), so they are woken one by one
+ * as the mutex is released instead of all at once.
+ * Errors: EINVAL cond is NULL.
+ */
+int uthread_cond_broadcast(uthread_cond_t *cond);
+
+int uthread_condattr_init(uthread_condattr_t *attr);
+int uthread_condattr_destroy(uthread_condattr_t *attr);
+/* EINVAL: clock is neither CLOCK_REALTIME nor CLOCK_MONOTONIC. */
+int uthread_condattr_setclock(uthread_condattr_t *attr, clockid_t clock);
+int uthread_condattr_getclock(const uthread_condattr_t *attr, clockid_t *clock);
+
+/* ------------------------------------------------------------------ */
+/* Once                                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned int uthread_once_t;
+#define UTHREAD_ONCE_INIT 0u
+
+/*
+ * Run init() exactly once for control; every caller returns only after
+ * that run has finished (later callers pay one load).
+ * Errors: EINVAL control or init is NULL.
+ */
+int uthread_once(uthread_once_t *control, void (*init)(void));
+
+/* ------------------------------------------------------------------ */
+/* Thread-specific data                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned int uthread_key_t;
+#define UTHREAD_KEYS_MAX 128
+#define UTHREAD_DESTRUCTOR_ITERATIONS 4
+
+/*
+ * A new key, NULL in every thread.  At uthread exit (and uthread_exit in
+ * main), for each key with a non-NULL value and a destructor, the value is
+ * set to NULL and the destructor called with it; rounds repeat while values
+ * are set again, at most UTHREAD_DESTRUCTOR_ITERATIONS times.
+ * Errors: EINVAL key is NULL; EAGAIN all UTHREAD_KEYS_MAX keys are in use.
+ */
+int uthread_key_create(uthread_key_t *key, void (*destructor)(void *));
+/* Errors: EINVAL key is not a live key.  Destructors are not called. */
+int uthread_key_delete(uthread_key_t key);
+/* NULL if key is not live or was never set in this thread. */
+void *uthread_getspecific(uthread_key_t key);
+/* Errors: EINVAL key is not a live key. */
+int uthread_setspecific(uthread_key_t key, const void *value);
+
+/* ------------------------------------------------------------------ */
+/* Read-write locks                                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	unsigned int __magic;
+	int __reserved;
+} uthread_rwlockattr_t;
+
+/*
+ * Writers are preferred: once a writer waits, new readers wait behind it,
+ * so a stream of readers cannot starve writers.  Hence a thread that
+ * already holds a read lock must not take another while a writer may be
+ * waiting (as glibc's PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).
+ */
+typedef struct {
+	unsigned int __state;        /* readers | write-locked | waiting bits */
+	unsigned int __writer_seq;   /* futex word writers sleep on */
+	int __writer;                /* tid of the write owner */
+	int __reserved;
+} uthread_rwlock_t;
+
+#define UTHREAD_RWLOCK_INITIALIZER { 0, 0, 0, 0 }
+
+/* Errors: EINVAL rw is NULL or attr is not initialised. */
+int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr);
+/* Errors: EINVAL rw is NULL; EBUSY rw is locked. */
+int uthread_rwlock_destroy(uthread_rwlock_t *rw);
+/*
+ * Errors (all lock calls): EINVAL rw is NULL (timed: or abstime is bad);
+ * EDEADLK the caller holds the write lock; EAGAIN (read) too many readers;
+ * EBUSY (try) the lock is not available; ETIMEDOUT (timed, CLOCK_REALTIME).
+ */
+int uthread_rwlock_rdlock(uthread_rwlock_t *rw);
+int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw);
+int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abstime);
+int uthread_rwlock_wrlock(uthread_rwlock_t *rw);
+int uthread_rwlock_trywrlock(uthread_rwlock_t *rw);
+int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime);
+/* Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
+ * another thread. */
+int uthread_rwlock_unlock(uthread_rwlock_t *rw);
+int uthread_rwlockattr_init(uthread_rwlockattr_t *attr);
+int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr);
+
+/* ------------------------------------------------------------------ */
+/* Barriers                                                             */
+/* ------------------------------------------------------------------ */
+
+#define UTHREAD_BARRIER_SERIAL_THREAD (-1)
+
+typedef struct {
+	unsigned int __magic;
+	int __reserved;
+} uthread_barrierattr_t;
+
+typedef struct {
+	unsigned int __lock;     /* internal lock word */
+	unsigned int __count;    /* threads per round */
+	unsigned int __arrived;  /* threads waiting in this round */
+	unsigned int __round;    /* futex word: bumped when a round completes */
+	unsigned int __inside;   /* threads not yet out of wait() */
+	unsigned int __reserved;
+} uthread_barrier_t;
+
+/* Errors: EINVAL barrier is NULL, count is 0, or attr is not initialised. */
+int uthread_barrier_init(uthread_barrier_t *barrier,
+                         const uthread_barrierattr_t *attr, unsigned count);
+/* Errors: EINVAL barrier is NULL; EBUSY threads are waiting on it.  Waits
+ * for threads still leaving the last round before it returns. */
+int uthread_barrier_destroy(uthread_barrier_t *barrier);
+/*
+ * Wait until count threads have called it; then all return, one of them
+ * (the last to arrive) with UTHREAD_BARRIER_SERIAL_THREAD, the others with
+ * 0.  The barrier is ready for the next round at once.
+ * Errors: EINVAL barrier is NULL or not initialised.
+ */
+int uthread_barrier_wait(uthread_barrier_t *barrier);
+int uthread_barrierattr_init(uthread_barrierattr_t *attr);
+int uthread_barrierattr_destroy(uthread_barrierattr_t *attr);
+
+/* ------------------------------------------------------------------ */
+/* Semaphores                                                           */
+/* ------------------------------------------------------------------ */
+
+#define UTHREAD_SEM_VALUE_MAX 0x7fffffffu
+
+typedef struct {
+	unsigned int __value;   /* futex word */
+	unsigned int __waiters; /* threads asleep or about to sleep */
+	int __shared;           /* UTHREAD_PROCESS_SHARED: shared futexes */
+	unsigned int __magic;
+} uthread_sem_t;
+
+/*
+ * Errors: EINVAL sem is NULL, value > UTHREAD_SEM_VALUE_MAX, or pshared is
+ * not 0 or 1.  pshared 1: sem may live in memory shared between processes.
+ */
+int uthread_sem_init(uthread_sem_t *sem, int pshared, unsigned value);
+/* Errors: EINVAL sem is NULL or not initialised; EBUSY threads wait on it. */
+int uthread_sem_destroy(uthread_sem_t *sem);
+/*
+ * Decrement sem, sleeping while it is 0.  Unlike sem_wait(3), a signal
+ * handler that runs during the wait does not end it.
+ * Errors: EINVAL sem is NULL or not initialised.
+ */
+int uthread_sem_wait(uthread_sem_t *sem);
+/* Errors: as wait, plus EAGAIN the value is 0. */
+int uthread_sem_trywait(uthread_sem_t *sem);
+/* Errors: as wait, plus EINVAL abstime is bad; ETIMEDOUT abstime
+ * (CLOCK_REALTIME) passed. */
+int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
+/*
+ * Increment sem and wake one sleeper.  Async-signal-safe.
+ * Errors: EINVAL sem is NULL or not initialised; EOVERFLOW the value is
+ * already UTHREAD_SEM_VALUE_MAX.
+ */
+int uthread_sem_post(uthread_sem_t *sem);
+/* Errors: EINVAL sem or value is NULL, or sem is not initialised. */
+int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
+
+/* ------------------------------------------------------------------ */
+/* Spinlocks                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned int uthread_spinlock_t;
+
+/* Errors (all): EINVAL lock is NULL or pshared is not 0 or 1. */
+int uthread_spin_init(uthread_spinlock_t *lock, int pshared);
+/* EBUSY: lock is held. */
+int uthread_spin_destroy(uthread_spinlock_t *lock);
+/* Spins (with a pause instruction) until the lock is free. */
+int uthread_spin_lock(uthread_spinlock_t *lock);
+/* EBUSY: lock is held. */
+int uthread_spin_trylock(uthread_spinlock_t *lock);
+int uthread_spin_unlock(uthread_spinlock_t *lock);
 
 #pragma GCC visibility pop
 

@@ -11,6 +11,7 @@ EXTRA_DIST += tests/testutil.h
 
 include $(top_srcdir)/tests/lifecycle.mk
 include $(top_srcdir)/tests/libc.mk
+include $(top_srcdir)/tests/sync.mk
 
 TESTS = $(TESTS_C)
 # Tests must finish: a hang is a failure, not a stuck CI.

@@ -31,6 +31,7 @@ static void start(void *arg)
 	struct uthread *self = arg;
 
 	uthread__self_desc = self;
+	uthread__tid_cache = *uthread__tcb_tid(self->blk->tp); /* set by the kernel */
 	uthread__tcb_enter();
 	/* The thread is whole: handlers may run from here on. */
 	sigmask_set(&self->sigmask, NULL);

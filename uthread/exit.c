@@ -65,11 +65,15 @@ void uthread_exit(void *retval)
 
 	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN)
 		pthread_exit(retval);
-	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN)
+	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN) {
+		uthread__keys_run_destructors();
 		main_exit(retval);
+	}
 
 	self->result = retval;
+	/* glibc's order: C++ thread_local destructors, then keys. */
 	uthread__tcb_leave();
+	uthread__keys_run_destructors();
 	b = self->blk;
 
 	/*

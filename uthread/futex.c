@@ -53,3 +53,38 @@ int uthread__futex_wake(const uint32_t *addr, int n, int private)
 	 * "nobody woken" rather than a negative count. */
 	return r < 0 ? 0 : (int)r;
 }
+
+int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2,
+                           uint32_t val, int private)
+{
+	/* The requeue count travels in the timeout argument's slot. */
+	if (syscall(SYS_futex, addr,
+	            FUTEX_CMP_REQUEUE | (private ? FUTEX_PRIVATE_FLAG : 0), nwake,
+	            (void *)(uintptr_t)INT_MAX, addr2, val) >= 0)
+		return 0;
+	return errno == EAGAIN ? EAGAIN : EINVAL; /* EAGAIN: *addr != val */
+}
+
+int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
+{
+	for (;;) {
+		if (syscall(SYS_futex, addr, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0,
+		            abstime, NULL, 0) == 0)
+			return 0;
+		switch (errno) {
+		case EINTR:     continue;         /* a handler ran: queue again */
+		case EAGAIN:    continue;         /* owner exiting: try again */
+		case ETIMEDOUT: return ETIMEDOUT;
+		case EDEADLK:   return EDEADLK;   /* the word already holds our tid */
+		default:        return errno;     /* EINVAL, ENOMEM, ENOSYS, EPERM */
+		}
+	}
+}
+
+int uthread__futex_unlock_pi(uint32_t *addr)
+{
+	if (syscall(SYS_futex, addr, FUTEX_UNLOCK_PI | FUTEX_PRIVATE_FLAG, 0,
+	            NULL, NULL, 0) == 0)
+		return 0;
+	return EPERM; /* the word's tid is not ours */
+}

@@ -28,4 +28,24 @@ int uthread__futex_wait(const uint32_t *addr, uint32_t val, int private,
 /* Wake up to n waiters on addr; returns how many were woken. */
 int uthread__futex_wake(const uint32_t *addr, int n, int private) UTHREAD__HIDDEN;
 
+/*
+ * If *addr == val: wake up to nwake waiters on addr and move the rest onto
+ * addr2 (they then sleep on addr2's futex).  Returns 0, or EAGAIN if *addr
+ * changed (nothing was done).
+ */
+int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr2,
+                           uint32_t val, int private) UTHREAD__HIDDEN;
+
+/*
+ * Priority-inheritance lock of a word holding the owner's tid: the kernel
+ * queues us, boosts the owner, and hands the word over with our tid in it.
+ * abstime: NULL or an absolute CLOCK_REALTIME time.  Returns 0,
+ * ETIMEDOUT, EDEADLK (we own it already), or another error number from the
+ * kernel (EINVAL for a corrupted word).  Retries by itself after EINTR.
+ */
+int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime) UTHREAD__HIDDEN;
+
+/* Hand a PI word to its highest-priority waiter.  0 or EPERM (not ours). */
+int uthread__futex_unlock_pi(uint32_t *addr) UTHREAD__HIDDEN;
+
 #endif

@@ -105,6 +105,16 @@ void uthread__desc_free(struct uthread *t) UTHREAD__HIDDEN;
 struct uthread *uthread__desc_lookup(uthread_t h, uint32_t *gen) UTHREAD__HIDDEN;
 uthread_t uthread__handle(const struct uthread *t) UTHREAD__HIDDEN;
 struct uthread *uthread__self(void) UTHREAD__HIDDEN;
+pid_t uthread__tid_slow(void) UTHREAD__HIDDEN;
+extern __thread pid_t uthread__tid_cache
+	__attribute__((__tls_model__("initial-exec"))) UTHREAD__HIDDEN;
+
+/* The calling thread's kernel tid: one TLS load after the first call. */
+static inline pid_t uthread__tid(void)
+{
+	pid_t t = uthread__tid_cache;
+	return t ? t : uthread__tid_slow();
+}
 pid_t uthread__desc_tid(struct uthread *t, uint32_t gen) UTHREAD__HIDDEN;
 void uthread__registry_atfork_child(void) UTHREAD__HIDDEN;
 
@@ -123,6 +133,9 @@ void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
 void uthread__live_inc(void) UTHREAD__HIDDEN;
 void uthread__live_dec(void) UTHREAD__HIDDEN;
 void uthread__live_atfork_child(void) UTHREAD__HIDDEN;
+
+/* key.c: thread-specific data destructors, at thread exit. */
+void uthread__keys_run_destructors(void) UTHREAD__HIDDEN;
 
 /* attr.c */
 #define UTHREAD__ATTR_MAGIC 0x75746872u /* "uthr" */

@@ -26,6 +26,12 @@ static struct uthread *free_list;
 static uthread__lock_t lock = UTHREAD__LOCK_INIT;
 
 __thread struct uthread *uthread__self_desc __attribute__((__tls_model__("initial-exec")));
+__thread pid_t uthread__tid_cache __attribute__((__tls_model__("initial-exec")));
+
+pid_t uthread__tid_slow(void)
+{
+	return uthread__tid_cache = (pid_t)syscall(SYS_gettid);
+}
 
 static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
 static pthread_key_t foreign_key;
@@ -166,6 +172,7 @@ void uthread__registry_atfork_child(void)
 	struct uthread *t = uthread__self_desc;
 
 	lock = UTHREAD__LOCK_INIT;
+	uthread__tid_cache = 0; /* a new tid: fetch it again on demand */
 	if (t && t->blk == NULL)
 		t->tid = (pid_t)syscall(SYS_gettid);
 }

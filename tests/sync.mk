@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+# Synchronisation primitives: mutex, cond, once, keys, rwlock, barrier, sem, spin.

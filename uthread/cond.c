@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cond.c - uthread_cond_*: a sequence-counter condition variable.  Every
+ * signal or broadcast bumps __seq; a waiter reads __seq while it still holds
+ * the mutex and sleeps only while __seq is unchanged, so a signal that
+ * comes after the mutex is released cannot be lost, and one that came
+ * before the wait cannot wake it.  Broadcast requeues all but one waiter
+ * onto the mutex word instead of waking the whole herd.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <time.h>
+
+#include "mutex.h"
+#include "futex.h"
+#include "annotate.h"
+
+/* How long destroy waits for woken waiters to leave before EBUSY. */
+#define DESTROY_PATIENCE_NS 100000000L
+
+static int bad_time(const struct timespec *ts)
+{
+	return !ts || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L;
+}
+
+static clockid_t clock_of(const uthread_cond_t *c)
+{
+	return c->__clock ? (clockid_t)(c->__clock - 1) : CLOCK_REALTIME;
+}
+
+static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
+                       const struct timespec *abstime)
+{
+	uint32_t seq;
+	unsigned depth;
+	int r = 0;
+
+	UTHREAD__IGNORE(c, 2 * sizeof(unsigned));
+	/* Relaxed: __mutex only steers broadcast's requeue; a wrong guess
+	 * costs a wake-up, never correctness (the waiters re-check). */
+	void *prev = __atomic_load_n(&c->__mutex, __ATOMIC_RELAXED);
+	if (prev != m) {
+		if (prev && __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
+			return EINVAL; /* others wait with a different mutex */
+		__atomic_store_n(&c->__mutex, m, __ATOMIC_RELAXED);
+	}
+	/*
+	 * Register, then read the sequence, both while holding m.  seq_cst
+	 * pairs with signal's seq_cst bump-then-read-waiters: either the
+	 * signaller sees us counted (and wakes), or we see its bump (and do
+	 * not sleep on the old value).
+	 */
+	__atomic_fetch_add(&c->__waiters, 1, __ATOMIC_SEQ_CST);
+	seq = __atomic_load_n(&c->__seq, __ATOMIC_SEQ_CST);
+	r = uthread__mutex_unlock_for_wait(m, &depth);
+	if (r) {
+		__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
+		return r;
+	}
+	for (;;) {
+		r = uthread__futex_wait(&c->__seq, seq, 1, clock_of(c), abstime);
+		/* A handler ran but no signal came: keep waiting. */
+		if (r == EINTR && __atomic_load_n(&c->__seq, __ATOMIC_ACQUIRE) == seq)
+			continue;
+		break; /* 0 (woken, or requeued and woken), EAGAIN, ETIMEDOUT */
+	}
+	/* Release: destroy's acquire load of 0 means we no longer touch c. */
+	__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
+	uthread__mutex_relock_after_wait(m, depth);
+	return r == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m)
+{
+	if (!cond || !m)
+		return EINVAL;
+	return wait_common(cond, m, NULL);
+}
+
+int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           const struct timespec *abstime)
+{
+	if (!cond || !m || bad_time(abstime))
+		return EINVAL;
+	return wait_common(cond, m, abstime);
+}
+
+int uthread_cond_signal(uthread_cond_t *cond)
+{
+	if (!cond)
+		return EINVAL;
+	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
+	/* seq_cst bump, then read the count: see wait_common. */
+	__atomic_fetch_add(&cond->__seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cond->__waiters, __ATOMIC_SEQ_CST))
+		uthread__futex_wake(&cond->__seq, 1, 1);
+	return 0;
+}
+
+int uthread_cond_broadcast(uthread_cond_t *cond)
+{
+	uthread_mutex_t *m;
+	uint32_t seq;
+
+	if (!cond)
+		return EINVAL;
+	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
+	/* seq_cst bump, then read the count: see wait_common. */
+	seq = __atomic_add_fetch(&cond->__seq, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&cond->__waiters, __ATOMIC_SEQ_CST))
+		return 0;
+	m = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
+	/*
+	 * Wake one, move the rest onto the mutex word, where each is woken by
+	 * the unlock of the one before (relock leaves the word at 2).  Not for
+	 * priority-inheritance mutexes, whose word holds a tid: wake them all.
+	 * EAGAIN: a signal bumped __seq meanwhile; its waiters must still
+	 * wake, so fall back to waking everyone.
+	 */
+	if (m && uthread__mutex_kind_valid(m->__kind) &&
+	    !(m->__kind & UTHREAD__MUTEX_PI) &&
+	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0)
+		return 0;
+	uthread__futex_wake(&cond->__seq, INT_MAX, 1);
+	return 0;
+}
+
+int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr)
+{
+	if (!cond || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
+		return EINVAL;
+	*cond = (uthread_cond_t)UTHREAD_COND_INITIALIZER;
+	if (attr)
+		cond->__clock = attr->__clock;
+	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
+	return 0;
+}
+
+int uthread_cond_destroy(uthread_cond_t *cond)
+{
+	struct timespec t0, t;
+
+	if (!cond)
+		return EINVAL;
+	/*
+	 * Threads already woken may still be on their way out of wait (a few
+	 * instructions from dropping __waiters): wait for them, as
+	 * pthread_cond_destroy does, so the memory can be freed right after.
+	 * Those a broadcast requeued sleep on the mutex word, which the caller
+	 * may hold: wake them, they drop __waiters and go back to sleep in
+	 * relock.  Threads still blocked are the caller's bug: EBUSY, not a
+	 * hang.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(&cond->__waiters, __ATOMIC_ACQUIRE)) {
+		uthread_mutex_t *m = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
+		if (m)
+			uthread__futex_wake(&m->__lock, INT_MAX, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >
+		    DESTROY_PATIENCE_NS)
+			return EBUSY;
+		sched_yield();
+	}
+	return 0;
+}
+
+int uthread_condattr_init(uthread_condattr_t *attr)
+{
+	if (!attr)
+		return EINVAL;
+	attr->__magic = UTHREAD__ATTR_MAGIC;
+	attr->__clock = 0;
+	return 0;
+}
+
+int uthread_condattr_destroy(uthread_condattr_t *attr)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC)
+		return EINVAL;
+	attr->__magic = 0;
+	return 0;
+}
+
+int uthread_condattr_setclock(uthread_condattr_t *attr, clockid_t clock)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC ||
+	    (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC))
+		return EINVAL;
+	attr->__clock = clock == CLOCK_REALTIME ? 0 : (int)clock + 1;
+	return 0;
+}
+
+int uthread_condattr_getclock(const uthread_condattr_t *attr, clockid_t *clock)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC || !clock)
+		return EINVAL;
+	*clock = attr->__clock ? (clockid_t)(attr->__clock - 1) : CLOCK_REALTIME;
+	return 0;
+}

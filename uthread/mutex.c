@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mutex.c - uthread_mutex_*: a three-state futex lock (0 free, 1 locked,
+ * 2 locked and maybe contended), the owner bookkeeping of the errorcheck
+ * and recursive types, and the FUTEX_LOCK_PI protocol (word = owner tid).
+ * Uncontended: one atomic to lock, one to unlock, no system call.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+
+#include "mutex.h"
+#include "futex.h"
+#include "annotate.h"
+
+/* Spins before sleeping: long enough to cover a short critical section on
+ * the other CPU, short against a system call (~1 us here). */
+#define SPINS 100
+
+static int bad_time(const struct timespec *ts)
+{
+	return !ts || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L;
+}
+
+/* The futex word of a normal (non-PI) mutex, slow path. */
+static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
+{
+	for (int i = 0; i < SPINS; i++) {
+		uint32_t e = 0;
+		/* Relaxed peek first: spin on a shared cache line, not on CAS. */
+		if (__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) == 0 &&
+		    __atomic_compare_exchange_n(&m->__lock, &e, 1, 0,
+		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 0;
+		__builtin_ia32_pause();
+	}
+	/*
+	 * Mark it contended (2) and sleep while it stays locked.  We may take
+	 * it in state 2 with nobody left asleep: that costs one unneeded wake
+	 * at unlock, never a lost one.  Acquire: the holder's writes are ours.
+	 */
+	while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0) {
+		int r = uthread__futex_wait(&m->__lock, 2, 1, CLOCK_REALTIME, abstime);
+		if (r == ETIMEDOUT)
+			return ETIMEDOUT;
+		/* 0, EAGAIN (word changed), EINTR (a handler ran): try again. */
+	}
+	return 0;
+}
+
+static int plain_lock(uthread_mutex_t *m, const struct timespec *abstime, int try)
+{
+	uint32_t e = 0;
+
+	/* Acquire: what the previous owner wrote is visible to us. */
+	if (__atomic_compare_exchange_n(&m->__lock, &e, 1, 0, __ATOMIC_ACQUIRE,
+	                                __ATOMIC_RELAXED))
+		return 0;
+	return try ? EBUSY : plain_lock_slow(m, abstime);
+}
+
+static void plain_unlock(uthread_mutex_t *m)
+{
+	/* Release: our writes reach the next owner.  2 means someone may be
+	 * asleep (or requeued here by a broadcast): wake one. */
+	if (__atomic_exchange_n(&m->__lock, 0, __ATOMIC_RELEASE) == 2)
+		uthread__futex_wake(&m->__lock, 1, 1);
+}
+
+static int pi_lock(uthread_mutex_t *m, pid_t tid, const struct timespec *abstime,
+                   int try)
+{
+	uint32_t e = 0;
+
+	/* Acquire, as plain_lock.  The word holds the owner's tid. */
+	if (__atomic_compare_exchange_n(&m->__lock, &e, (uint32_t)tid, 0,
+	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	return try ? EBUSY : uthread__futex_lock_pi(&m->__lock, abstime);
+}
+
+static int pi_unlock(uthread_mutex_t *m, pid_t tid)
+{
+	uint32_t e = (uint32_t)tid;
+
+	/* Release.  Any other value (FUTEX_WAITERS set, or not our tid) goes
+	 * to the kernel, which hands the word over or answers EPERM. */
+	if (__atomic_compare_exchange_n(&m->__lock, &e, 0, 0, __ATOMIC_RELEASE,
+	                                __ATOMIC_RELAXED))
+		return 0;
+	return uthread__futex_unlock_pi(&m->__lock);
+}
+
+static pid_t owner_of(uthread_mutex_t *m, int kind)
+{
+	/* Relaxed: only compared with our own tid, which no other thread
+	 * writes; a stale value is never ours. */
+	if (kind & UTHREAD__MUTEX_PI)
+		return (pid_t)(__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) &
+		               FUTEX_TID_MASK);
+	return __atomic_load_n(&m->__owner, __ATOMIC_RELAXED);
+}
+
+/* Every type and protocol; the normal non-PI fast path is inlined in
+ * uthread_mutex_lock below. */
+static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
+{
+	int kind = m->__kind, type = kind & UTHREAD__MUTEX_TYPE_MASK, r;
+	pid_t tid = 0;
+
+	if (!uthread__mutex_kind_valid(kind))
+		return EINVAL;
+	UTHREAD__IGNORE(m, 3 * sizeof(int));
+	if (type != UTHREAD_MUTEX_NORMAL || (kind & UTHREAD__MUTEX_PI)) {
+		tid = uthread__tid();
+		if (owner_of(m, kind) == tid) {
+			if (type == UTHREAD_MUTEX_RECURSIVE) {
+				if (m->__count == UINT_MAX)
+					return EAGAIN;
+				m->__count++;
+				return 0;
+			}
+			if (type == UTHREAD_MUTEX_ERRORCHECK || (kind & UTHREAD__MUTEX_PI))
+				return try ? EBUSY : EDEADLK;
+		}
+	}
+	r = kind & UTHREAD__MUTEX_PI ? pi_lock(m, tid, abstime, try)
+	                             : plain_lock(m, abstime, try);
+	if (r)
+		return r;
+	if (type != UTHREAD_MUTEX_NORMAL) {
+		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
+		m->__count = 0;
+	}
+	UTHREAD__LOCK_ACQUIRED(m, 1);
+	return 0;
+}
+
+int uthread_mutex_lock(uthread_mutex_t *m)
+{
+	uint32_t e = 0;
+
+	if (!m)
+		return EINVAL;
+	if (m->__kind != 0)
+		return lock_any(m, NULL, 0);
+	UTHREAD__IGNORE(m, 3 * sizeof(int));
+	/* Acquire: what the previous owner wrote is visible to us. */
+	if (!__atomic_compare_exchange_n(&m->__lock, &e, 1, 0, __ATOMIC_ACQUIRE,
+	                                 __ATOMIC_RELAXED))
+		(void)plain_lock_slow(m, NULL); /* no timeout: cannot fail */
+	UTHREAD__LOCK_ACQUIRED(m, 1);
+	return 0;
+}
+
+int uthread_mutex_trylock(uthread_mutex_t *m)
+{
+	return m ? lock_any(m, NULL, 1) : EINVAL;
+}
+
+int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime)
+{
+	if (!m || bad_time(abstime))
+		return EINVAL;
+	return lock_any(m, abstime, 0);
+}
+
+/* Ownership check and recursion for the checked types; 1: fully released. */
+static int disown(uthread_mutex_t *m, int kind, int *err)
+{
+	int type = kind & UTHREAD__MUTEX_TYPE_MASK;
+
+	*err = 0;
+	if (type == UTHREAD_MUTEX_NORMAL)
+		return 1;
+	if (owner_of(m, kind) != uthread__tid()) {
+		*err = EPERM;
+		return 0;
+	}
+	if (type == UTHREAD_MUTEX_RECURSIVE && m->__count > 0) {
+		m->__count--;
+		return 0;
+	}
+	__atomic_store_n(&m->__owner, 0, __ATOMIC_RELAXED);
+	return 1;
+}
+
+int uthread_mutex_unlock(uthread_mutex_t *m)
+{
+	int kind, err;
+
+	if (!m)
+		return EINVAL;
+	kind = m->__kind;
+	if (kind == 0) {
+		UTHREAD__LOCK_RELEASED(m, 1);
+		plain_unlock(m);
+		return 0;
+	}
+	if (!uthread__mutex_kind_valid(kind))
+		return EINVAL;
+	if (!disown(m, kind, &err))
+		return err;
+	UTHREAD__LOCK_RELEASED(m, 1);
+	if (kind & UTHREAD__MUTEX_PI)
+		return pi_unlock(m, uthread__tid());
+	plain_unlock(m);
+	return 0;
+}
+
+int uthread__mutex_unlock_for_wait(uthread_mutex_t *m, unsigned *depth)
+{
+	int kind = m->__kind, err;
+
+	if (!uthread__mutex_kind_valid(kind))
+		return EINVAL;
+	*depth = 0;
+	if ((kind & UTHREAD__MUTEX_TYPE_MASK) == UTHREAD_MUTEX_RECURSIVE &&
+	    owner_of(m, kind) == uthread__tid()) {
+		/* The wait releases every level; relock restores them. */
+		*depth = m->__count;
+		m->__count = 0;
+	}
+	if (!disown(m, kind, &err))
+		return err;
+	UTHREAD__LOCK_RELEASED(m, 1);
+	if (kind & UTHREAD__MUTEX_PI)
+		return pi_unlock(m, uthread__tid());
+	plain_unlock(m);
+	return 0;
+}
+
+void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
+{
+	int kind = m->__kind;
+	pid_t tid = uthread__tid();
+
+	if (kind & UTHREAD__MUTEX_PI) {
+		(void)pi_lock(m, tid, NULL, 0); /* no timeout, not ours: succeeds */
+	} else {
+		/*
+		 * Always take it as contended (2): threads a broadcast requeued
+		 * onto this word sleep here, and only an unlock that swaps out
+		 * 2 wakes the next of them.
+		 */
+		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
+			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
+	}
+	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
+		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
+		m->__count = depth;
+	}
+	UTHREAD__LOCK_ACQUIRED(m, 1);
+}
+
+int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
+{
+	if (!m || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
+		return EINVAL;
+	*m = (uthread_mutex_t)UTHREAD_MUTEX_INITIALIZER;
+	if (attr)
+		m->__kind = attr->__type |
+		            (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
+	UTHREAD__IGNORE(m, 3 * sizeof(int));
+	UTHREAD__LOCK_CREATE(m);
+	return 0;
+}
+
+int uthread_mutex_destroy(uthread_mutex_t *m)
+{
+	if (!m || !uthread__mutex_kind_valid(m->__kind))
+		return EINVAL;
+	/* Relaxed: destroying a mutex others may still lock is the caller's
+	 * race; this only catches the plain mistake of a held mutex. */
+	if (__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) != 0)
+		return EBUSY;
+	m->__kind = UTHREAD__MUTEX_DESTROYED;
+	UTHREAD__LOCK_DESTROY(m);
+	return 0;
+}

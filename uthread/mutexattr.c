@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mutexattr.c - uthread_mutexattr_t: the mutex type and protocol.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int valid(const uthread_mutexattr_t *a)
+{
+	return a && a->__magic == UTHREAD__ATTR_MAGIC;
+}
+
+int uthread_mutexattr_init(uthread_mutexattr_t *attr)
+{
+	if (!attr)
+		return EINVAL;
+	memset(attr, 0, sizeof *attr);
+	attr->__magic = UTHREAD__ATTR_MAGIC;
+	return 0;
+}
+
+int uthread_mutexattr_destroy(uthread_mutexattr_t *attr)
+{
+	if (!valid(attr))
+		return EINVAL;
+	attr->__magic = 0;
+	return 0;
+}
+
+int uthread_mutexattr_settype(uthread_mutexattr_t *attr, int type)
+{
+	if (!valid(attr) || (type != UTHREAD_MUTEX_NORMAL &&
+	                     type != UTHREAD_MUTEX_ERRORCHECK &&
+	                     type != UTHREAD_MUTEX_RECURSIVE))
+		return EINVAL;
+	attr->__type = type;
+	return 0;
+}
+
+int uthread_mutexattr_gettype(const uthread_mutexattr_t *attr, int *type)
+{
+	if (!valid(attr) || !type)
+		return EINVAL;
+	*type = attr->__type;
+	return 0;
+}
+
+int uthread_mutexattr_setprotocol(uthread_mutexattr_t *attr, int protocol)
+{
+	if (!valid(attr) || (protocol != UTHREAD_PRIO_NONE &&
+	                     protocol != UTHREAD_PRIO_INHERIT))
+		return EINVAL;
+	attr->__protocol = protocol;
+	return 0;
+}
+
+int uthread_mutexattr_getprotocol(const uthread_mutexattr_t *attr, int *protocol)
+{
+	if (!valid(attr) || !protocol)
+		return EINVAL;
+	*protocol = attr->__protocol;
+	return 0;
+}

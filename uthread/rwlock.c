@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rwlock.c - uthread_rwlock_*: one state word (reader count, or all ones
+ * for "write-locked", plus READERS_WAITING and WRITERS_WAITING bits) and a
+ * second futex word writers sleep on.  Writers are preferred: readers do
+ * not take the lock while a writer waits, so readers cannot starve them.
+ */
+#include <errno.h>
+#include <limits.h>
+
+#include "futex.h"
+#include "annotate.h"
+
+#define MASK            0x3fffffffu /* reader count, or WRITE_LOCKED */
+#define WRITE_LOCKED    MASK
+#define MAX_READERS     (MASK - 1)
+#define READERS_WAITING 0x40000000u
+#define WRITERS_WAITING 0x80000000u
+
+static int bad_time(const struct timespec *ts)
+{
+	return !ts || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L;
+}
+
+static int read_lockable(uint32_t s)
+{
+	/* Not write-locked, room for one more reader, and nobody waiting:
+	 * a waiting writer must get in before new readers. */
+	return (s & MASK) < MAX_READERS && !(s & (READERS_WAITING | WRITERS_WAITING));
+}
+
+static int writer_is_me(uthread_rwlock_t *rw)
+{
+	/* Relaxed: only our own tid can match, and only we write it. */
+	return __atomic_load_n(&rw->__writer, __ATOMIC_RELAXED) == uthread__tid();
+}
+
+static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
+{
+	uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+
+	UTHREAD__IGNORE(rw, 3 * sizeof(int));
+	for (;;) {
+		if (read_lockable(s)) {
+			/* Acquire: the last writer's writes are visible. */
+			if (__atomic_compare_exchange_n(&rw->__state, &s, s + 1, 0,
+			                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				break;
+			continue;
+		}
+		if ((s & MASK) == WRITE_LOCKED && writer_is_me(rw))
+			return EDEADLK;
+		if ((s & MASK) == MAX_READERS)
+			return EAGAIN;
+		if (try)
+			return EBUSY;
+		/* Announce a sleeping reader before sleeping on the state. */
+		if (!(s & READERS_WAITING) &&
+		    !__atomic_compare_exchange_n(&rw->__state, &s, s | READERS_WAITING,
+		                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			continue;
+		int r = uthread__futex_wait(&rw->__state, s | READERS_WAITING, 1,
+		                            CLOCK_REALTIME, abstime);
+		if (r == ETIMEDOUT)
+			return ETIMEDOUT;
+		s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+	}
+	UTHREAD__LOCK_ACQUIRED(rw, 0);
+	return 0;
+}
+
+static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
+{
+	uint32_t s = 0, other_writers = 0;
+
+	UTHREAD__IGNORE(rw, 3 * sizeof(int));
+	/* Acquire: the previous holders' writes are visible. */
+	if (!__atomic_compare_exchange_n(&rw->__state, &s, WRITE_LOCKED, 0,
+	                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if ((s & MASK) == WRITE_LOCKED && writer_is_me(rw))
+			return EDEADLK;
+		if (try)
+			return EBUSY;
+		for (;;) {
+			if ((s & MASK) == 0) {
+				/*
+				 * Unlocked (waiting bits may remain).  Once we have
+				 * slept we cannot know whether other writers sleep
+				 * too, so we keep WRITERS_WAITING set for them.
+				 */
+				if (__atomic_compare_exchange_n(
+					    &rw->__state, &s,
+					    s | WRITE_LOCKED | other_writers, 0,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+					break;
+				continue;
+			}
+			if (!(s & WRITERS_WAITING) &&
+			    !__atomic_compare_exchange_n(&rw->__state, &s,
+			                                 s | WRITERS_WAITING, 0,
+			                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				continue;
+			other_writers = WRITERS_WAITING;
+			/*
+			 * Read the writer sequence, then re-check the state: an
+			 * unlock between the two bumps the sequence, so the wait
+			 * below returns at once instead of missing it.
+			 */
+			uint32_t seq = __atomic_load_n(&rw->__writer_seq, __ATOMIC_ACQUIRE);
+			s = __atomic_load_n(&rw->__state, __ATOMIC_ACQUIRE);
+			if ((s & MASK) == 0 || !(s & WRITERS_WAITING))
+				continue;
+			int r = uthread__futex_wait(&rw->__writer_seq, seq, 1,
+			                            CLOCK_REALTIME, abstime);
+			if (r == ETIMEDOUT)
+				return ETIMEDOUT;
+			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+		}
+	}
+	__atomic_store_n(&rw->__writer, uthread__tid(), __ATOMIC_RELAXED);
+	UTHREAD__LOCK_ACQUIRED(rw, 1);
+	return 0;
+}
+
+/*
+ * The lock has just become free, with waiting bits in s: wake one writer if
+ * one sleeps, else every reader.  Competing parties: lockers setting or
+ * taking bits meanwhile; every failed CAS re-reads s and decides again,
+ * and if someone holds the lock by then, their unlock does the waking.
+ */
+static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
+{
+	for (;;) {
+		if (s & MASK)
+			return;
+		if (s & WRITERS_WAITING) {
+			if (!__atomic_compare_exchange_n(&rw->__state, &s,
+			                                 s & ~WRITERS_WAITING, 0,
+			                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				continue;
+			/*
+			 * Release: a writer that reads the new sequence also
+			 * sees the cleared bit and retries instead of sleeping;
+			 * one that read the old one gets EAGAIN from its wait.
+			 */
+			__atomic_fetch_add(&rw->__writer_seq, 1, __ATOMIC_RELEASE);
+			if (uthread__futex_wake(&rw->__writer_seq, 1, 1) > 0)
+				return;
+			/* No writer was asleep (it is retrying): look again. */
+			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (s & READERS_WAITING) {
+			if (!__atomic_compare_exchange_n(&rw->__state, &s, s & ~READERS_WAITING,
+			                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				continue;
+			/* The state changed, so readers not yet asleep get EAGAIN. */
+			uthread__futex_wake(&rw->__state, INT_MAX, 1);
+		}
+		return;
+	}
+}
+
+int uthread_rwlock_unlock(uthread_rwlock_t *rw)
+{
+	uint32_t s;
+
+	if (!rw)
+		return EINVAL;
+	s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+	if ((s & MASK) == WRITE_LOCKED) {
+		if (!writer_is_me(rw))
+			return EPERM;
+		__atomic_store_n(&rw->__writer, 0, __ATOMIC_RELAXED);
+		UTHREAD__LOCK_RELEASED(rw, 1);
+		/* Release: our writes reach the next holder. */
+		s = __atomic_sub_fetch(&rw->__state, WRITE_LOCKED, __ATOMIC_RELEASE);
+		if (s)
+			wake_waiters(rw, s);
+		return 0;
+	}
+	if ((s & MASK) == 0)
+		return EPERM; /* not locked at all */
+	UTHREAD__LOCK_RELEASED(rw, 0);
+	/* Release: our reads happen before a writer's writes. */
+	s = __atomic_sub_fetch(&rw->__state, 1, __ATOMIC_RELEASE);
+	/* The last reader out hands over to a waiting writer. */
+	if ((s & MASK) == 0 && (s & WRITERS_WAITING))
+		wake_waiters(rw, s);
+	return 0;
+}
+
+int uthread_rwlock_rdlock(uthread_rwlock_t *rw)
+{
+	return rw ? rdlock(rw, NULL, 0) : EINVAL;
+}
+
+int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw)
+{
+	return rw ? rdlock(rw, NULL, 1) : EINVAL;
+}
+
+int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abstime)
+{
+	return !rw || bad_time(abstime) ? EINVAL : rdlock(rw, abstime, 0);
+}
+
+int uthread_rwlock_wrlock(uthread_rwlock_t *rw)
+{
+	return rw ? wrlock(rw, NULL, 0) : EINVAL;
+}
+
+int uthread_rwlock_trywrlock(uthread_rwlock_t *rw)
+{
+	return rw ? wrlock(rw, NULL, 1) : EINVAL;
+}
+
+int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime)
+{
+	return !rw || bad_time(abstime) ? EINVAL : wrlock(rw, abstime, 0);
+}
+
+int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr)
+{
+	if (!rw || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
+		return EINVAL;
+	*rw = (uthread_rwlock_t)UTHREAD_RWLOCK_INITIALIZER;
+	UTHREAD__IGNORE(rw, 3 * sizeof(int));
+	UTHREAD__LOCK_CREATE(rw);
+	return 0;
+}
+
+int uthread_rwlock_destroy(uthread_rwlock_t *rw)
+{
+	if (!rw)
+		return EINVAL;
+	if (__atomic_load_n(&rw->__state, __ATOMIC_RELAXED) & MASK)
+		return EBUSY;
+	UTHREAD__LOCK_DESTROY(rw);
+	return 0;
+}
+
+int uthread_rwlockattr_init(uthread_rwlockattr_t *attr)
+{
+	if (!attr)
+		return EINVAL;
+	attr->__magic = UTHREAD__ATTR_MAGIC;
+	attr->__reserved = 0;
+	return 0;
+}
+
+int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC)
+		return EINVAL;
+	attr->__magic = 0;
+	return 0;
+}
