@@ -36,6 +36,28 @@ extern int uthread__vg UTHREAD__HIDDEN;
 #define UTHREAD__LOCK_ACQUIRED(l, w)   UTHREAD__VG(ANNOTATE_RWLOCK_ACQUIRED((l), (w)))
 #define UTHREAD__LOCK_RELEASED(l, w)   UTHREAD__VG(ANNOTATE_RWLOCK_RELEASED((l), (w)))
 #define UTHREAD__RUNNING_ON_VALGRIND() uthread__vg
+
+/*
+ * Thread identity and joins, so helgrind and DRD can forget a thread once
+ * it is joined (else they keep every dead thread: stress runs slow to a
+ * crawl or hit DRD's thread limit).  helgrind.h names its requests; DRD's
+ * (drd_clientreq.h, valgrind 3.19) are not installed by Debian: the base
+ * VG_USERREQ_TOOL_BASE('D','r') + 2 set pthread id, + 3 set joinable,
+ * + 6 thread joined.  Each tool ignores the other's requests.
+ */
+#define UTHREAD__DRD_REQ(n) (VG_USERREQ_TOOL_BASE('D', 'r') + (n))
+#define UTHREAD__THREAD_START(h, joinable) UTHREAD__VG(                        \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(_VG_USERREQ__HG_SET_MY_PTHREAD_T,      \
+	                                (h), 0, 0, 0, 0);                      \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(UTHREAD__DRD_REQ(2), (h), 0, 0, 0, 0); \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(UTHREAD__DRD_REQ(3), (h), (joinable),  \
+	                                0, 0, 0))
+#define UTHREAD__THREAD_DETACHED(h) UTHREAD__VG(                              \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(UTHREAD__DRD_REQ(3), (h), 0, 0, 0, 0))
+#define UTHREAD__THREAD_JOINED(h) UTHREAD__VG(                                \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(_VG_USERREQ__HG_PTHREAD_JOIN_POST,     \
+	                                (h), 0, 0, 0, 0);                      \
+	VALGRIND_DO_CLIENT_REQUEST_STMT(UTHREAD__DRD_REQ(6), (h), 0, 0, 0, 0))
 #else
 #define UTHREAD__MEM_UNDEFINED(addr, len) ((void)(addr), (void)(len))
 #define UTHREAD__HAPPENS_BEFORE(addr) ((void)(addr))
@@ -46,6 +68,9 @@ extern int uthread__vg UTHREAD__HIDDEN;
 #define UTHREAD__LOCK_ACQUIRED(l, w)  ((void)(l), (void)(w))
 #define UTHREAD__LOCK_RELEASED(l, w)  ((void)(l), (void)(w))
 #define UTHREAD__RUNNING_ON_VALGRIND() 0
+#define UTHREAD__THREAD_START(h, joinable) ((void)(h), (void)(joinable))
+#define UTHREAD__THREAD_DETACHED(h)   ((void)(h))
+#define UTHREAD__THREAD_JOINED(h)     ((void)(h))
 #endif
 
 #endif

@@ -35,7 +35,7 @@ int uthread_barrier_wait(uthread_barrier_t *b)
 	__atomic_fetch_add(&b->__inside, 1, __ATOMIC_RELAXED);
 	uthread__lock(&b->__lock);
 	round = b->__round;
-	UTHREAD__HAPPENS_BEFORE(b);
+	UTHREAD__HAPPENS_BEFORE(&b->__round);
 	if (++b->__arrived == b->__count) {
 		b->__arrived = 0;
 		/* Release: every arriver's writes (ordered before us by the
@@ -43,7 +43,7 @@ int uthread_barrier_wait(uthread_barrier_t *b)
 		__atomic_store_n(&b->__round, round + 1, __ATOMIC_RELEASE);
 		uthread__unlock(&b->__lock);
 		uthread__futex_wake(&b->__round, INT_MAX, 1);
-		UTHREAD__HAPPENS_AFTER(b);
+		UTHREAD__HAPPENS_AFTER(&b->__round);
 		__atomic_fetch_sub(&b->__inside, 1, __ATOMIC_RELEASE);
 		return UTHREAD_BARRIER_SERIAL_THREAD;
 	}
@@ -51,7 +51,7 @@ int uthread_barrier_wait(uthread_barrier_t *b)
 	/* Acquire: pairs with the last arriver's release of the round. */
 	while (__atomic_load_n(&b->__round, __ATOMIC_ACQUIRE) == round)
 		(void)uthread__futex_wait(&b->__round, round, 1, CLOCK_MONOTONIC, NULL);
-	UTHREAD__HAPPENS_AFTER(b);
+	UTHREAD__HAPPENS_AFTER(&b->__round);
 	/* Release: destroy's acquire load of 0 means we are done with b. */
 	__atomic_fetch_sub(&b->__inside, 1, __ATOMIC_RELEASE);
 	return 0;

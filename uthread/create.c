@@ -33,6 +33,9 @@ static void start(void *arg)
 	uthread__self_desc = self;
 	uthread__tid_cache = *uthread__tcb_tid(self->blk->tp); /* set by the kernel */
 	uthread__tcb_enter();
+	UTHREAD__THREAD_START(uthread__handle(self),
+	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
+	                      != UTHREAD__DETACHED);
 	/* The thread is whole: handlers may run from here on. */
 	sigmask_set(&self->sigmask, NULL);
 	uthread_exit(self->start(self->arg));
@@ -70,6 +73,9 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		uthread__desc_free(t);
 		return r;
 	}
+	/* The kernel writes and clears the tid word; everyone else only
+	 * reads it, atomically. */
+	UTHREAD__IGNORE(uthread__tcb_tid(b->tp), sizeof(int));
 	t->blk = b;
 	t->start = start_routine;
 	t->arg = arg;

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "annotate.h"
 
 int uthread_detach(uthread_t thread)
 {
@@ -37,6 +38,8 @@ int uthread_detach(uthread_t thread)
 		                                0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			if (next == UTHREAD__JOINING)
 				uthread__reclaim(t, NULL);
+			else
+				UTHREAD__THREAD_DETACHED(thread);
 			return 0;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "annotate.h"
 
 typedef uint32_t uthread__lock_t;
 #define UTHREAD__LOCK_INIT 0u
@@ -20,16 +21,19 @@ void uthread__unlock_slow(uthread__lock_t *l) UTHREAD__HIDDEN;
 static inline void uthread__lock(uthread__lock_t *l)
 {
 	uint32_t expected = 0;
+	UTHREAD__IGNORE(l, sizeof *l);
 	/* Acquire: what the previous holder wrote under the lock is visible. */
 	if (!__atomic_compare_exchange_n(l, &expected, 1, 0, __ATOMIC_ACQUIRE,
 	                                 __ATOMIC_RELAXED))
 		uthread__lock_slow(l);
+	UTHREAD__LOCK_ACQUIRED(l, 1);
 }
 
 static inline void uthread__unlock(uthread__lock_t *l)
 {
 	/* Release: our writes under the lock reach the next holder.  If the
 	 * old value was 2 someone may sleep, so wake one. */
+	UTHREAD__LOCK_RELEASED(l, 1);
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2)
 		uthread__unlock_slow(l);
 }

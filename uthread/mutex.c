@@ -128,11 +128,11 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 	                             : plain_lock(m, abstime, try);
 	if (r)
 		return r;
+	UTHREAD__LOCK_ACQUIRED(m, 1);
 	if (type != UTHREAD_MUTEX_NORMAL) {
 		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = 0;
 	}
-	UTHREAD__LOCK_ACQUIRED(m, 1);
 	return 0;
 }
 
@@ -246,11 +246,11 @@ void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
 			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
 	}
+	UTHREAD__LOCK_ACQUIRED(m, 1);
 	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
 		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = depth;
 	}
-	UTHREAD__LOCK_ACQUIRED(m, 1);
 }
 
 int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "lock.h"
+#include "annotate.h"
 
 #define CHUNK_SLOTS 256
 #define MAX_CHUNKS  4096 /* 1M slots: far beyond pid_max threads */
@@ -63,6 +64,10 @@ struct uthread *uthread__desc_alloc(void)
 		}
 		t = &chunks[n / CHUNK_SLOTS][n % CHUNK_SLOTS];
 		t->slot = n;
+		/* The state word and the blk pointer are read without the lock
+		 * (lookups, gettid), always atomically. */
+		UTHREAD__IGNORE(&t->word, sizeof t->word);
+		UTHREAD__IGNORE(&t->blk, sizeof t->blk);
 		__atomic_store_n(&nslots, n + 1, __ATOMIC_RELEASE);
 	}
 	uthread__unlock(&lock);
@@ -98,6 +103,8 @@ struct uthread *uthread__desc_lookup(uthread_t h, uint32_t *gen)
 {
 	uint32_t slot = (uint32_t)h;
 
+	UTHREAD__IGNORE(&nslots, sizeof nslots);
+	UTHREAD__IGNORE(&chunks[slot / CHUNK_SLOTS % MAX_CHUNKS], sizeof(void *));
 	/* Acquire pairs with the release in desc_alloc: the chunk is there. */
 	if (slot == 0 || slot >= __atomic_load_n(&nslots, __ATOMIC_ACQUIRE))
 		return NULL;
