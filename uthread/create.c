@@ -67,7 +67,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		uthread__desc_free(t);
 		return r;
 	}
-	r = uthread__tcb_build(b->tp, t);
+	r = uthread__tcb_build(b, t);
 	if (r) {
 		uthread__block_release(b);
 		uthread__desc_free(t);

@@ -106,9 +106,14 @@ void uthread_exit(void *retval)
 	uthread__tcb_release(b->tp, self);
 	uthread__desc_free(self);
 	uthread__live_dec();
-	if (b->map_size == 0 || uthread__block_park(b)) {
-		/* A caller's stack: the caller owns it.  Parked: reused only
-		 * after the kernel clears our tid word. */
+	/*
+	 * A caller's stack: the caller owns it.  Parked: reused only after the
+	 * kernel clears our tid word.  A thread still holding robust mutexes
+	 * parks even in a full cache: unmapping would hide its robust list
+	 * from the kernel, and those mutexes would never become owner-dead.
+	 */
+	if (b->map_size == 0 ||
+	    uthread__block_park(b, uthread__tcb_holds_robust(b->tp))) {
 		for (;;)
 			syscall(SYS_exit, 0);
 	}

@@ -50,7 +50,29 @@ static struct {
 	size_t libc_tls_size;
 	int n_malloc_words;
 	ptrdiff_t malloc_word_off[UTHREAD__MALLOC_WORDS]; /* from tp */
+	size_t stackblock_off;          /* stackblock, _size, guardsize, reported */
+	size_t strerror_buf_off, strsignal_buf_off; /* libc's per-thread buffers */
+	size_t specific_off;            /* pthread key data: specific[32] */
+	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 } g;
+
+/* glibc's pthread key bookkeeping (layout checked against the libthread_db
+ * descriptors in do_init). */
+struct pthread_key_struct {
+	uintptr_t seq;              /* odd: key in use */
+	void (*destr)(void *);
+};
+struct pthread_key_data {
+	uintptr_t seq;              /* the key's seq when data was set */
+	void *data;
+};
+#define KEY_2NDLEVEL 32             /* PTHREAD_KEY_2NDLEVEL_SIZE */
+#define KEY_1STLEVEL 32             /* PTHREAD_KEY_1STLEVEL_SIZE */
+#define PTHREAD_KEY_ROUNDS 4        /* PTHREAD_DESTRUCTOR_ITERATIONS */
+
+/* Probe thread's stack, chosen odd so its fields are unmistakable. */
+#define PROBE_GUARD (5 * 4096)
+#define PROBE_STACK (256 * 1024 + 3 * 4096)
 
 static int init_error;     /* 0, or ENOTSUP after a failed check */
 static uint32_t init_done; /* 0 not yet, 1 done; atomic */
@@ -169,13 +191,74 @@ static void *probe(void *unused)
 		g.malloc_word_off[g.n_malloc_words++] =
 			g.libc_tls_off + (ptrdiff_t)(i * sizeof(uintptr_t));
 	}
+
+	/*
+	 * The stack fields pthread_getattr_np reads: four consecutive words
+	 * stackblock, stackblock_size, guardsize, reported_guardsize, found by
+	 * the values glibc reports for this (oddly sized) thread.
+	 */
+	pthread_attr_t a;
+	void *addr;
+	size_t size, guard;
+	CHECK(pthread_getattr_np(pthread_self(), &a) == 0, "pthread_getattr_np works");
+	pthread_attr_getstack(&a, &addr, &size);
+	pthread_attr_getguardsize(&a, &guard);
+	pthread_attr_destroy(&a);
+	g.stackblock_off = 0;
+	for (size_t off = 0; off + 4 * sizeof(uintptr_t) <= sz; off += sizeof(uintptr_t)) {
+		uintptr_t *w = (uintptr_t *)(tp + off);
+		if (guard == PROBE_GUARD && w[3] == guard && w[2] >= guard &&
+		    w[0] + w[1] == (uintptr_t)addr + size && w[1] - w[2] == size) {
+			g.stackblock_off = off;
+			break;
+		}
+	}
+	CHECK(g.stackblock_off, "struct pthread holds stackblock, stackblock_size, "
+	                        "guardsize, reported_guardsize as pthread_getattr_np reports");
+
+	/*
+	 * libc's per-thread message buffers (struct pthread's tls_internal):
+	 * the words that come to hold exactly what strerror and strsignal
+	 * return for unknown numbers.  Freed when a uthread's block is
+	 * released, as glibc frees them at pthread exit.
+	 */
+	char *snap = malloc(sz);
+	CHECK(snap != NULL, "malloc works in the probe thread");
+	memcpy(snap, tp, sz);
+	uintptr_t e = (uintptr_t)strerror(-54321), sg = (uintptr_t)strsignal(54321);
+	g.strerror_buf_off = g.strsignal_buf_off = 0;
+	for (size_t off = 0; off + sizeof(uintptr_t) <= sz; off += sizeof(uintptr_t)) {
+		uintptr_t now = *(uintptr_t *)(tp + off), then = *(uintptr_t *)(snap + off);
+		if (then == 0 && now == e)
+			g.strerror_buf_off = off;
+		if (then == 0 && now == sg)
+			g.strsignal_buf_off = off;
+	}
+	free(snap);
+	CHECK(g.strerror_buf_off && g.strsignal_buf_off,
+	      "struct pthread holds the buffers strerror and strsignal return");
+
+	/* pthread keys: specific[0] points at specific_1stblock just before
+	 * the array, and specific_used (just after) is set by setspecific. */
+	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
+	CHECK(spec[0] == (struct pthread_key_data *)(tp + g.specific_off) - KEY_2NDLEVEL,
+	      "specific[0] is specific_1stblock, right before specific[]");
+	pthread_key_t key;
+	CHECK(pthread_key_create(&key, NULL) == 0, "pthread_key_create works");
+	bool *used = (bool *)(spec + KEY_1STLEVEL);
+	*used = false;
+	pthread_setspecific(key, &key);
+	CHECK(*used && key < KEY_2NDLEVEL && spec[0][key].data == &key &&
+	      spec[0][key].seq == g.pthread_keys[key].seq && (spec[0][key].seq & 1),
+	      "pthread_setspecific fills specific_1stblock and sets specific_used");
+	pthread_key_delete(key);
 	return (void *)1;
 }
 
 static int do_init(void)
 {
-	const struct db_desc *tid_d, *list_d;
-	const uint32_t *sizeof_pthread;
+	const struct db_desc *tid_d, *list_d, *spec_d, *kseq_d, *kdestr_d, *dseq_d, *ddata_d;
+	const uint32_t *sizeof_pthread, *sizeof_key, *sizeof_keydata;
 
 	g.allocate_tls = (void *(*)(void *))private_sym("_dl_allocate_tls");
 	g.deallocate_tls = (void (*)(void *, bool))private_sym("_dl_deallocate_tls");
@@ -185,11 +268,22 @@ static int do_init(void)
 	tid_d = private_sym("_thread_db_pthread_tid");
 	list_d = private_sym("_thread_db_pthread_list");
 	sizeof_pthread = private_sym("_thread_db_sizeof_pthread");
+	spec_d = private_sym("_thread_db_pthread_specific");
+	kseq_d = private_sym("_thread_db_pthread_key_struct_seq");
+	kdestr_d = private_sym("_thread_db_pthread_key_struct_destr");
+	dseq_d = private_sym("_thread_db_pthread_key_data_seq");
+	ddata_d = private_sym("_thread_db_pthread_key_data_data");
+	sizeof_key = private_sym("_thread_db_sizeof_pthread_key_struct");
+	sizeof_keydata = private_sym("_thread_db_sizeof_pthread_key_data");
+	g.pthread_keys = private_sym("__pthread_keys");
 	if (!g.allocate_tls || !g.deallocate_tls || !g.get_tls_static_info ||
-	    !g.call_tls_dtors || !tid_d || !list_d || !sizeof_pthread) {
+	    !g.call_tls_dtors || !tid_d || !list_d || !sizeof_pthread || !spec_d ||
+	    !kseq_d || !kdestr_d || !dseq_d || !ddata_d || !sizeof_key ||
+	    !sizeof_keydata || !g.pthread_keys) {
 		failed_check = "the GLIBC_PRIVATE symbols _dl_allocate_tls, "
 		               "_dl_deallocate_tls, _dl_get_tls_static_info, "
-		               "__call_tls_dtors and _thread_db_* are present";
+		               "__call_tls_dtors, __pthread_keys and _thread_db_* "
+		               "are present";
 		return ENOTSUP;
 	}
 	g.sizeof_pthread = *sizeof_pthread;
@@ -208,6 +302,20 @@ static int do_init(void)
 	}
 	g.tid_off = tid_d->offset;
 	g.list_off = list_d->offset;
+	if (*sizeof_key != sizeof(struct pthread_key_struct) ||
+	    *sizeof_keydata != sizeof(struct pthread_key_data) ||
+	    kseq_d->offset != offsetof(struct pthread_key_struct, seq) ||
+	    kdestr_d->offset != offsetof(struct pthread_key_struct, destr) ||
+	    dseq_d->offset != offsetof(struct pthread_key_data, seq) ||
+	    ddata_d->offset != offsetof(struct pthread_key_data, data) ||
+	    spec_d->bits != 8 * sizeof(void *) * KEY_1STLEVEL || spec_d->count != 1 ||
+	    spec_d->offset < KEY_2NDLEVEL * sizeof(struct pthread_key_data) ||
+	    spec_d->offset + KEY_1STLEVEL * sizeof(void *) + 1 > g.sizeof_pthread) {
+		failed_check = "glibc's pthread key structures have the layout "
+		               "their libthread_db descriptors give";
+		return ENOTSUP;
+	}
+	g.specific_off = spec_d->offset;
 	if (g.tls_static_size <= g.sizeof_pthread || g.tls_static_align < 16 ||
 	    (g.tls_static_align & (g.tls_static_align - 1)) ||
 	    g.tls_static_size > (16u << 20)) {
@@ -223,8 +331,14 @@ static int do_init(void)
 	 * clone can do.
 	 */
 	pthread_t pt;
+	pthread_attr_t pa;
 	void *ok = NULL;
-	if (pthread_create(&pt, NULL, probe, NULL) != 0) {
+	pthread_attr_init(&pa);
+	pthread_attr_setstacksize(&pa, PROBE_STACK);
+	pthread_attr_setguardsize(&pa, PROBE_GUARD);
+	int cr = pthread_create(&pt, &pa, probe, NULL);
+	pthread_attr_destroy(&pa);
+	if (cr != 0) {
 		failed_check = "one pthread can be created at start-up";
 		return EAGAIN; /* out of resources, not a layout problem */
 	}
@@ -282,9 +396,9 @@ int *uthread__tcb_tid(char *tp)
  * pointers (uthread__tcb_enter).  Returns EAGAIN if the dtv cannot be
  * allocated.
  */
-int uthread__tcb_build(char *tp, struct uthread *t)
+int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 {
-	char *me = uthread__arch_tp();
+	char *me = uthread__arch_tp(), *tp = b->tp;
 
 	/* _dl_allocate_tls writes the dtv into the TCB and expects the rest
 	 * zeroed; a reused block holds its last thread's values. */
@@ -307,6 +421,15 @@ int uthread__tcb_build(char *tp, struct uthread *t)
 	head[0] = (char *)head;
 	head[1] = (char *)g.robust_futex_offset;
 	head[2] = NULL;
+	/* pthread keys < 32 live in specific_1stblock, reached via specific[0]. */
+	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
+	spec[0] = (struct pthread_key_data *)spec - KEY_2NDLEVEL;
+	/* The stack as pthread_getattr_np reports it (glibc's own layout:
+	 * the whole mapping, guard at the bottom). */
+	uintptr_t *sb = (uintptr_t *)(tp + g.stackblock_off);
+	sb[0] = (uintptr_t)b->map_base;
+	sb[1] = b->map_size ? b->map_size : b->stack_size;
+	sb[2] = sb[3] = b->guard_size;
 	/* rseq is not registered (a system call per thread); cpu_id -1 makes
 	 * sched_getcpu() ask the vDSO instead of reading a stale 0. */
 	*(uint32_t *)(tp + g.rseq_off + 4) = (uint32_t)-1;
@@ -327,7 +450,43 @@ void uthread__tcb_release(char *tp, struct uthread *t)
 {
 	for (int i = 0; i < g.n_malloc_words; i++)
 		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
+	free(*(void **)(tp + g.strerror_buf_off));
+	free(*(void **)(tp + g.strsignal_buf_off));
 	g.deallocate_tls(tp, false);
+}
+
+/* Run glibc's pthread key destructors as its thread exit does: rounds
+ * while destructors set values again, then free the second-level blocks. */
+static void pthread_keys_leave(char *tp)
+{
+	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
+	bool *used = (bool *)(spec + KEY_1STLEVEL);
+
+	for (int round = 0; *used && round < PTHREAD_KEY_ROUNDS; round++) {
+		*used = false;
+		for (int i = 0; i < KEY_1STLEVEL; i++) {
+			struct pthread_key_data *l2 = spec[i];
+			if (!l2)
+				continue;
+			for (int j = 0; j < KEY_2NDLEVEL; j++) {
+				const struct pthread_key_struct *k = &g.pthread_keys[i * KEY_2NDLEVEL + j];
+				void *data = l2[j].data;
+				if (!data)
+					continue;
+				l2[j].data = NULL;
+				/* Relaxed: key_create/delete race with exiting
+				 * threads in glibc too; a stale seq skips. */
+				uintptr_t seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
+				void (*destr)(void *) = __atomic_load_n(&k->destr, __ATOMIC_RELAXED);
+				if (l2[j].seq == seq && destr)
+					destr(data);
+			}
+		}
+	}
+	for (int i = 1; i < KEY_1STLEVEL; i++) {
+		free(spec[i]);
+		spec[i] = NULL;
+	}
 }
 
 /* In the new thread, before its signals are unblocked. */
@@ -340,10 +499,26 @@ void uthread__tcb_enter(void)
 	        3 * sizeof(void *));
 }
 
-/* In the ending thread: C++ thread_local and __cxa_thread_atexit destructors. */
+/*
+ * In the ending thread, what glibc's own thread exit does: C++ thread_local
+ * and __cxa_thread_atexit destructors, then pthread key destructors; and
+ * libc's dlerror state, released through dlerror() itself (the first call
+ * hands out a pending message, the second frees it).
+ */
 void uthread__tcb_leave(void)
 {
 	g.call_tls_dtors();
+	pthread_keys_leave(uthread__arch_tp());
+	(void)dlerror();
+	(void)dlerror();
+}
+
+/* A robust mutex may still be on this thread's list (or half-way on):
+ * the kernel must see the list at exit to mark those mutexes owner-dead. */
+int uthread__tcb_holds_robust(char *tp)
+{
+	char **head = (char **)(tp + g.robust_off);
+	return head[0] != (char *)head || head[2] != NULL;
 }
 
 /*

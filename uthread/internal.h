@@ -87,7 +87,8 @@ struct uthread__block {
 
 /* glibc.c: the only file that knows glibc's private layout. */
 int uthread__ensure_init(void) UTHREAD__HIDDEN;
-int uthread__tcb_build(char *tp, struct uthread *t) UTHREAD__HIDDEN;
+int uthread__tcb_build(struct uthread__block *b, struct uthread *t) UTHREAD__HIDDEN;
+int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
 void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
 int *uthread__tcb_tid(char *tp) UTHREAD__HIDDEN;
 void uthread__tcb_enter(void) UTHREAD__HIDDEN;
@@ -123,7 +124,7 @@ size_t uthread__default_stacksize(void) UTHREAD__HIDDEN;
 int uthread__block_acquire(const uthread_attr_t *attr,
                            struct uthread__block **out) UTHREAD__HIDDEN;
 void uthread__block_release(struct uthread__block *b) UTHREAD__HIDDEN;
-int uthread__block_park(struct uthread__block *b) UTHREAD__HIDDEN;
+int uthread__block_park(struct uthread__block *b, int force) UTHREAD__HIDDEN;
 void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
 
 /* join.c: wait for a thread and free what it left (join and late detach). */

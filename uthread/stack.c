@@ -155,13 +155,17 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 	return block_map(stack, guard, out);
 }
 
-/* Put b in the cache; returns 0 if the cache is full. */
-int uthread__block_park(struct uthread__block *b)
+/*
+ * Put b in the cache; returns 0 if the cache is full.  force: park it even
+ * then (its thread cannot unmap it; the cache shrinks back to CACHE_MAX as
+ * blocks are reused).
+ */
+int uthread__block_park(struct uthread__block *b, int force)
 {
 	int parked = 0;
 
 	uthread__lock(&cache_lock);
-	if (cache_len < CACHE_MAX) {
+	if (cache_len < CACHE_MAX || force) {
 		b->next = cache;
 		cache = b;
 		cache_len++;
@@ -176,7 +180,7 @@ void uthread__block_release(struct uthread__block *b)
 {
 	if (b->map_size == 0)
 		return; /* the caller's stack: nothing of ours to free */
-	if (!uthread__block_park(b))
+	if (!uthread__block_park(b, 0))
 		munmap(b->map_base, b->map_size);
 }
 
