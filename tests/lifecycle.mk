@@ -1,2 +1,26 @@
 # SPDX-License-Identifier: MIT
 # Thread lifecycle, attributes, bad input, memory and fork tests.
+TESTS_C += tests/test_create tests/test_badinput tests/test_memory \
+	tests/test_fork tests/test_main_exit
+check_PROGRAMS += tests/test_create tests/test_badinput tests/test_memory \
+	tests/test_fork tests/test_main_exit
+
+tests_test_create_SOURCES = tests/test_create.c
+tests_test_create_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_create_LDADD = $(TEST_LDADD)
+
+tests_test_badinput_SOURCES = tests/test_badinput.c
+tests_test_badinput_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_badinput_LDADD = $(TEST_LDADD)
+
+tests_test_memory_SOURCES = tests/test_memory.c
+tests_test_memory_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_memory_LDADD = $(TEST_LDADD)
+
+tests_test_fork_SOURCES = tests/test_fork.c
+tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_fork_LDADD = $(TEST_LDADD)
+
+tests_test_main_exit_SOURCES = tests/test_main_exit.c
+tests_test_main_exit_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_main_exit_LDADD = $(TEST_LDADD)

@@ -55,4 +55,153 @@ static inline int tu_in_child(int (*fn)(void *), void *arg)
 	return status;
 }
 
+/* ------------------------------------------------------------------ */
+/* Added for the lifecycle tests.                                       */
+/* ------------------------------------------------------------------ */
+
+#include <dirent.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define TU_HAVE_VALGRIND 1
+#endif
+#endif
+
+/* Nonzero under valgrind: long loops scale their counts down with it. */
+static inline int tu_on_valgrind(void)
+{
+#ifdef TU_HAVE_VALGRIND
+	return (int)RUNNING_ON_VALGRIND;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Like tu_count_maps(), but under valgrind leaves out valgrind's own
+ * anonymous rwx mappings (its arenas and translation caches come and go
+ * as it pleases; the program under test never maps rwx memory).  Without
+ * valgrind it is exactly tu_count_maps().
+ */
+static inline int tu_count_own_maps(void)
+{
+	FILE *f;
+	char line[512];
+	int n = 0;
+
+	if (!tu_on_valgrind())
+		return tu_count_maps();
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		char perms[5] = "";
+		unsigned long ino = 1;
+		if (sscanf(line, "%*x-%*x %4s %*x %*s %lu", perms, &ino) == 2 &&
+		    strcmp(perms, "rwxp") == 0 && ino == 0)
+			continue;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline long long tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep ms milliseconds (restarting after a signal). */
+static inline void tu_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Number of threads of this process (entries in /proc/self/task). */
+static inline int tu_count_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Nonzero while the kernel still lists thread tid in this process. */
+static inline int tu_task_exists(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/self/task/%d", (int)tid);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The mapping of this process that contains addr: its bounds and its
+ * permission string ("rw-p", "---p", ...).  Returns 0, or -1 if no mapping
+ * contains addr.
+ */
+static inline int tu_find_map(const void *addr, uintptr_t *lo, uintptr_t *hi,
+                              char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long a, b;
+		char p[5];
+		if (sscanf(line, "%lx-%lx %4s", &a, &b, p) != 3)
+			continue;
+		if ((uintptr_t)addr >= a && (uintptr_t)addr < b) {
+			*lo = a;
+			*hi = b;
+			memcpy(perms, p, 5);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The system call thread tid of this process is blocked in (the first
+ * field of /proc/self/task/TID/syscall), or -1 if it is running or the
+ * file cannot be read.
+ */
+static inline long tu_task_syscall(pid_t tid)
+{
+	char path[64], buf[64];
+	FILE *f;
+	long nr = -1;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof buf, f) || sscanf(buf, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return nr;
+}
+
 #endif

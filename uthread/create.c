@@ -12,8 +12,6 @@
 #include "internal.h"
 #include "annotate.h"
 
-void uthread__atfork_install(void) UTHREAD__HIDDEN;
-
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
                       CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |       \
                       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
@@ -31,7 +29,10 @@ static void start(void *arg)
 	struct uthread *self = arg;
 
 	uthread__self_desc = self;
-	uthread__tid_cache = *uthread__tcb_tid(self->blk->tp); /* set by the kernel */
+	/* Our tid, which the kernel stored before we ran; glibc reads its
+	 * copy in the TCB (raise, pthread_kill, its mutexes' owners). */
+	uthread__tid_cache = self->tid;
+	*uthread__tcb_tid(self->blk->tp) = self->tid;
 	uthread__tcb_enter();
 	UTHREAD__THREAD_START(uthread__handle(self),
 	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
@@ -56,7 +57,6 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	r = uthread__ensure_init();
 	if (r)
 		return r;
-	uthread__atfork_install();
 	detached = attr && attr->__detachstate == UTHREAD_CREATE_DETACHED;
 
 	t = uthread__desc_alloc();
@@ -73,9 +73,10 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		uthread__desc_free(t);
 		return r;
 	}
-	/* The kernel writes and clears the tid word; everyone else only
-	 * reads it, atomically. */
+	/* The kernel writes and clears the tid words; everyone else only
+	 * reads them, atomically. */
 	UTHREAD__IGNORE(uthread__tcb_tid(b->tp), sizeof(int));
+	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
 	t->blk = b;
 	t->start = start_routine;
 	t->arg = arg;
@@ -95,7 +96,14 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	/* No handler may run in the child before start() has finished the
 	 * thread: block everything across the clone, the child restores. */
 	sigmask_set(&all, &t->sigmask);
-	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
+	/*
+	 * The TCB's tid word is what join sleeps on and the kernel clears at
+	 * exit (CLONE_CHILD_CLEARTID); it must be nonzero from here on, before
+	 * the child replaces the -1 with its tid.  The kernel writes the tid
+	 * into the descriptor (CLONE_PARENT_SETTID) before the child runs.
+	 */
+	*uthread__tcb_tid(b->tp) = -1;
+	tid = uthread__clone(THREAD_FLAGS, b->stack_top, &t->tid,
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
 	sigmask_set(&t->sigmask, NULL);
 	if (tid < 0) {

@@ -75,6 +75,9 @@ void uthread_exit(void *retval)
 	uthread__tcb_leave();
 	uthread__keys_run_destructors();
 	b = self->blk;
+	/* From now on uthread_gettid answers ESRCH.  Relaxed: readers
+	 * re-check the generation, not an ordering with our other stores. */
+	__atomic_store_n(&self->tid, 0, __ATOMIC_RELAXED);
 
 	/*
 	 * Decide who frees the remains.  Competing party: a detacher.  If our

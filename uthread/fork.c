@@ -7,8 +7,6 @@
 
 #include "internal.h"
 
-void uthread__atfork_install(void) UTHREAD__HIDDEN;
-
 static void child(void)
 {
 	uthread__registry_atfork_child();
@@ -16,14 +14,13 @@ static void child(void)
 	uthread__live_atfork_child();
 }
 
-static void install(void)
+/*
+ * Installed when the library is loaded, not at the first create: a process
+ * that only called uthread_self() before fork() needs its cached tids
+ * refreshed in the child too.
+ */
+__attribute__((__constructor__)) static void install(void)
 {
 	/* Fails only with ENOMEM; then a forked child may find a lock held. */
 	(void)pthread_atfork(NULL, NULL, child);
-}
-
-void uthread__atfork_install(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, install);
 }

@@ -448,11 +448,13 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
  */
 void uthread__tcb_release(char *tp, struct uthread *t)
 {
-	for (int i = 0; i < g.n_malloc_words; i++)
-		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
 	free(*(void **)(tp + g.strerror_buf_off));
 	free(*(void **)(tp + g.strsignal_buf_off));
 	g.deallocate_tls(tp, false);
+	/* Last: in a detached thread the frees above run on its own malloc
+	 * state, and may be what creates its tcache. */
+	for (int i = 0; i < g.n_malloc_words; i++)
+		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
 }
 
 /* Run glibc's pthread key destructors as its thread exit does: rounds

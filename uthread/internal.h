@@ -51,7 +51,13 @@ struct uthread__block;
 struct uthread {
 	uint64_t word;                /* gen << 8 | state; atomic */
 	uint32_t slot;                /* index in the registry; fixed */
-	pid_t tid;                    /* MAIN/FOREIGN: kernel tid */
+	/*
+	 * Kernel tid, 0 once the thread is ending.  For a uthread the kernel
+	 * writes it (CLONE_PARENT_SETTID) before the child runs; the thread
+	 * clears it on its way out.  Lives here, not in the thread block,
+	 * so uthread_gettid never reads memory that may be unmapped.
+	 */
+	pid_t tid;
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
 	void *(*start)(void *);
 	void *arg;

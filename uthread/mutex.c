@@ -15,7 +15,9 @@
 
 /* Spins before sleeping: long enough to cover a short critical section on
  * the other CPU, short against a system call (~1 us here). */
+#ifndef SPINS
 #define SPINS 100
+#endif
 
 static int bad_time(const struct timespec *ts)
 {

@@ -64,10 +64,10 @@ struct uthread *uthread__desc_alloc(void)
 		}
 		t = &chunks[n / CHUNK_SLOTS][n % CHUNK_SLOTS];
 		t->slot = n;
-		/* The state word and the blk pointer are read without the lock
+		/* The state word and the tid are read without the lock
 		 * (lookups, gettid), always atomically. */
 		UTHREAD__IGNORE(&t->word, sizeof t->word);
-		UTHREAD__IGNORE(&t->blk, sizeof t->blk);
+		UTHREAD__IGNORE(&t->tid, sizeof t->tid);
 		__atomic_store_n(&nslots, n + 1, __ATOMIC_RELEASE);
 	}
 	uthread__unlock(&lock);
@@ -153,21 +153,20 @@ struct uthread *uthread__self(void)
 	return t;
 }
 
-/* Kernel tid of a live thread, 0 if it has ended or gen is stale, -1 if
- * the slot is free. */
+/* Kernel tid of a live thread, 0 if it has ended, -1 if the handle (gen) is
+ * stale.  Reads only the descriptor, which is never unmapped. */
 pid_t uthread__desc_tid(struct uthread *t, uint32_t gen)
 {
+	/* Acquire loads: word, tid, word again.  If the generation is the
+	 * same on both sides, the tid belongs to the thread the handle names. */
 	uint64_t w = __atomic_load_n(&t->word, __ATOMIC_ACQUIRE);
-	int st = UTHREAD__WORD_STATE(w);
+	pid_t tid = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+	uint64_t w2 = __atomic_load_n(&t->word, __ATOMIC_ACQUIRE);
 
-	if (UTHREAD__WORD_GEN(w) != gen || st == UTHREAD__FREE)
+	if (UTHREAD__WORD_GEN(w) != gen || UTHREAD__WORD_GEN(w2) != gen ||
+	    UTHREAD__WORD_STATE(w2) == UTHREAD__FREE)
 		return -1;
-	if (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN)
-		return t->tid;
-	/* The kernel clears this word when the thread ends; the block stays
-	 * mapped until the handle goes stale (join, or detached exit). */
-	struct uthread__block *b = __atomic_load_n(&t->blk, __ATOMIC_ACQUIRE);
-	return b ? __atomic_load_n(uthread__tcb_tid(b->tp), __ATOMIC_ACQUIRE) : 0;
+	return tid > 0 ? tid : 0;
 }
 
 /*
@@ -180,6 +179,6 @@ void uthread__registry_atfork_child(void)
 
 	lock = UTHREAD__LOCK_INIT;
 	uthread__tid_cache = 0; /* a new tid: fetch it again on demand */
-	if (t && t->blk == NULL)
+	if (t)
 		t->tid = (pid_t)syscall(SYS_gettid);
 }

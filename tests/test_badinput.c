@@ -1,0 +1,855 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_badinput.c - every error number the lifecycle and attribute
+ * contracts in uthread.h promise: NULL pointers, bad attributes, handles
+ * that are zero, never issued, stale, detached, being joined, or name a
+ * thread uthread did not create.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <uthread.h>
+#include "testutil.h"
+
+#define TIMEOUT_MS 5000
+
+/*
+ * Ballast in the executable's static TLS: every thread block carries it,
+ * which makes a UTHREAD_STACK_MIN caller stack too small to hold the block
+ * plus UTHREAD_STACK_MIN / 2 of stack (the case create must refuse).
+ */
+#define BALLAST (12 * 1024)
+static __thread char tls_ballast[BALLAST];
+
+static int wait_flag(const int *flag)
+{
+	long long end = tu_now_ms() + TIMEOUT_MS;
+
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		if (tu_now_ms() > end)
+			return 0;
+		sched_yield();
+	}
+	return 1;
+}
+
+static void set_flag(int *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+/* A thread that waits for *go, then returns the address of go. */
+static void *wait_for_go(void *arg)
+{
+	wait_flag(arg);
+	return arg;
+}
+
+static void *return_arg(void *arg)
+{
+	return arg;
+}
+
+static int started;
+
+static void *count_start(void *arg)
+{
+	__atomic_fetch_add(&started, 1, __ATOMIC_RELAXED);
+	return arg;
+}
+
+/* Poll until uthread_gettid(t) answers ESRCH: the thread has ended. */
+static int wait_until_ended(uthread_t t)
+{
+	long long end = tu_now_ms() + TIMEOUT_MS;
+	pid_t tid;
+	int r;
+
+	while ((r = uthread_gettid(t, &tid)) == 0 && tu_now_ms() <= end)
+		sched_yield();
+	return r;
+}
+
+/*
+ * Let a detached thread waiting in wait_for_go() end, and wait until the
+ * kernel no longer lists it, so no later test counts it.
+ */
+static void release_detached(int *go, uthread_t t)
+{
+	long long end = tu_now_ms() + TIMEOUT_MS;
+	pid_t tid = 0;
+
+	assert_int_equal(uthread_gettid(t, &tid), 0);
+	set_flag(go);
+	while (tu_task_exists(tid) && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	assert_false(tu_task_exists(tid));
+}
+
+/* A create+join that must still work after the errors around it. */
+static void assert_create_join_works(void)
+{
+	uthread_t t;
+	void *ret = NULL;
+
+	assert_int_equal(uthread_create(&t, NULL, return_arg, (void *)0x77), 0);
+	assert_int_equal(uthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, (void *)0x77);
+}
+
+/* ------------------------------------------------------------ create */
+
+static void create_rejects_a_null_thread_pointer(void **state)
+{
+	(void)state;
+	started = 0;
+	assert_int_equal(uthread_create(NULL, NULL, count_start, NULL), EINVAL);
+	tu_sleep_ms(10);
+	assert_int_equal(__atomic_load_n(&started, __ATOMIC_RELAXED), 0);
+	assert_create_join_works();
+}
+
+static void create_rejects_a_null_start_routine(void **state)
+{
+	uthread_t t = 0;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, NULL, NULL), EINVAL);
+	assert_create_join_works();
+}
+
+static void create_rejects_an_uninitialised_attr(void **state)
+{
+	uthread_attr_t a;
+	uthread_t t;
+
+	(void)state;
+	started = 0;
+	memset(&a, 0xa5, sizeof a);
+	assert_int_equal(uthread_create(&t, &a, count_start, NULL), EINVAL);
+	memset(&a, 0, sizeof a);
+	assert_int_equal(uthread_create(&t, &a, count_start, NULL), EINVAL);
+	tu_sleep_ms(10);
+	assert_int_equal(__atomic_load_n(&started, __ATOMIC_RELAXED), 0);
+	assert_create_join_works();
+}
+
+static void create_rejects_a_destroyed_attr(void **state)
+{
+	uthread_attr_t a;
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+	assert_int_equal(uthread_create(&t, &a, count_start, NULL), EINVAL);
+	/* And destroying it twice is the same mistake. */
+	assert_int_equal(uthread_attr_destroy(&a), EINVAL);
+	assert_create_join_works();
+}
+
+struct ballast_rec {
+	uintptr_t local;
+	int tls_was_zero;
+};
+
+static void *use_ballast(void *arg)
+{
+	struct ballast_rec *r = arg;
+	volatile int local = 0;
+
+	r->local = (uintptr_t)&local;
+	r->tls_was_zero = tls_ballast[0] == 0 && tls_ballast[BALLAST - 1] == 0;
+	memset(tls_ballast, 0x5a, BALLAST);
+	return NULL;
+}
+
+static void create_rejects_a_caller_stack_too_small_for_the_thread_block(void **state)
+{
+	const size_t max = 64 * 1024;
+	char *mem = mmap(NULL, max, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uthread_attr_t a;
+	uthread_t t;
+	int fit = 0;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(uthread_attr_init(&a), 0);
+	/* UTHREAD_STACK_MIN is accepted by the setter but cannot hold 12 KiB
+	 * of TLS plus UTHREAD_STACK_MIN / 2 of stack. */
+	assert_int_equal(uthread_attr_setstack(&a, mem, UTHREAD_STACK_MIN), 0);
+	assert_int_equal(uthread_create(&t, &a, use_ballast, NULL), EINVAL);
+	/*
+	 * Growing the buffer 1 KiB at a time: refused until it fits, then
+	 * accepted for good, and a thread that runs has at least
+	 * UTHREAD_STACK_MIN / 2 of stack below its first frame.
+	 */
+	for (size_t size = UTHREAD_STACK_MIN; size <= max; size += 1024) {
+		struct ballast_rec r = {0};
+		int rc;
+
+		assert_int_equal(uthread_attr_setstack(&a, mem + max - size, size), 0);
+		rc = uthread_create(&t, &a, use_ballast, &r);
+		if (fit) {
+			assert_int_equal(rc, 0);
+		} else if (rc == EINVAL) {
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		fit = 1;
+		assert_int_equal(uthread_join(t, NULL), 0);
+		assert_true(r.tls_was_zero);
+		assert_true(r.local >= (uintptr_t)(mem + max - size) +
+		                       UTHREAD_STACK_MIN / 2 - 512);
+		assert_true(r.local < (uintptr_t)(mem + max));
+	}
+	assert_true(fit);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+	assert_int_equal(munmap(mem, max), 0);
+	assert_create_join_works();
+}
+
+/* ------------------------------------------------------------ attributes */
+
+static void attr_functions_reject_a_null_attr(void **state)
+{
+	int ds;
+	size_t sz;
+	void *addr;
+	char mem[16] __attribute__((__aligned__(16)));
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(NULL), EINVAL);
+	assert_int_equal(uthread_attr_destroy(NULL), EINVAL);
+	assert_int_equal(uthread_attr_setdetachstate(NULL, UTHREAD_CREATE_DETACHED), EINVAL);
+	assert_int_equal(uthread_attr_getdetachstate(NULL, &ds), EINVAL);
+	assert_int_equal(uthread_attr_setstacksize(NULL, 1u << 20), EINVAL);
+	assert_int_equal(uthread_attr_getstacksize(NULL, &sz), EINVAL);
+	assert_int_equal(uthread_attr_setguardsize(NULL, 4096), EINVAL);
+	assert_int_equal(uthread_attr_getguardsize(NULL, &sz), EINVAL);
+	assert_int_equal(uthread_attr_setstack(NULL, mem, 1u << 20), EINVAL);
+	assert_int_equal(uthread_attr_getstack(NULL, &addr, &sz), EINVAL);
+}
+
+static void attr_functions_reject_an_uninitialised_or_destroyed_attr(void **state)
+{
+	uthread_attr_t a;
+	int ds;
+	size_t sz;
+	void *addr;
+	static char mem[UTHREAD_STACK_MIN] __attribute__((__aligned__(16)));
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		if (round == 0) {
+			memset(&a, 0xa5, sizeof a);
+		} else {
+			assert_int_equal(uthread_attr_init(&a), 0);
+			assert_int_equal(uthread_attr_destroy(&a), 0);
+		}
+		assert_int_equal(uthread_attr_destroy(&a), EINVAL);
+		assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), EINVAL);
+		assert_int_equal(uthread_attr_getdetachstate(&a, &ds), EINVAL);
+		assert_int_equal(uthread_attr_setstacksize(&a, 1u << 20), EINVAL);
+		assert_int_equal(uthread_attr_getstacksize(&a, &sz), EINVAL);
+		assert_int_equal(uthread_attr_setguardsize(&a, 4096), EINVAL);
+		assert_int_equal(uthread_attr_getguardsize(&a, &sz), EINVAL);
+		assert_int_equal(uthread_attr_setstack(&a, mem, sizeof mem), EINVAL);
+		assert_int_equal(uthread_attr_getstack(&a, &addr, &sz), EINVAL);
+	}
+}
+
+static void setdetachstate_rejects_values_other_than_joinable_and_detached(void **state)
+{
+	uthread_attr_t a;
+	int ds = -1;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
+	assert_int_equal(uthread_attr_setdetachstate(&a, 7), EINVAL);
+	assert_int_equal(uthread_attr_setdetachstate(&a, 2), EINVAL);
+	assert_int_equal(uthread_attr_setdetachstate(&a, -1), EINVAL);
+	/* A refused value leaves the old one. */
+	assert_int_equal(uthread_attr_getdetachstate(&a, &ds), 0);
+	assert_int_equal(ds, UTHREAD_CREATE_DETACHED);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+static void setstacksize_rejects_sizes_below_the_minimum_or_above_one_tebibyte(void **state)
+{
+	uthread_attr_t a;
+	size_t sz = 0;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setstacksize(&a, 1u << 20), 0);
+	assert_int_equal(uthread_attr_setstacksize(&a, 0), EINVAL);
+	assert_int_equal(uthread_attr_setstacksize(&a, 1), EINVAL);
+	assert_int_equal(uthread_attr_setstacksize(&a, UTHREAD_STACK_MIN - 1), EINVAL);
+	assert_int_equal(uthread_attr_setstacksize(&a, (1ul << 40) + 1), EINVAL);
+	assert_int_equal(uthread_attr_setstacksize(&a, SIZE_MAX), EINVAL);
+	assert_int_equal(uthread_attr_getstacksize(&a, &sz), 0);
+	assert_int_equal(sz, 1u << 20);
+	/* The bounds themselves are accepted. */
+	assert_int_equal(uthread_attr_setstacksize(&a, UTHREAD_STACK_MIN), 0);
+	assert_int_equal(uthread_attr_setstacksize(&a, 1ul << 40), 0);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+static void setstack_rejects_null_unaligned_and_too_small_stacks(void **state)
+{
+	static char mem[2 * UTHREAD_STACK_MIN] __attribute__((__aligned__(64)));
+	uthread_attr_t a;
+	void *addr = NULL;
+	size_t sz = 0;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setstack(&a, mem, sizeof mem), 0);
+	assert_int_equal(uthread_attr_setstack(&a, NULL, sizeof mem), EINVAL);
+	assert_int_equal(uthread_attr_setstack(&a, mem + 8, UTHREAD_STACK_MIN), EINVAL);
+	assert_int_equal(uthread_attr_setstack(&a, mem + 1, UTHREAD_STACK_MIN), EINVAL);
+	assert_int_equal(uthread_attr_setstack(&a, mem, UTHREAD_STACK_MIN - 1), EINVAL);
+	assert_int_equal(uthread_attr_setstack(&a, mem, 0), EINVAL);
+	assert_int_equal(uthread_attr_getstack(&a, &addr, &sz), 0);
+	assert_ptr_equal(addr, mem);
+	assert_int_equal(sz, sizeof mem);
+	/* 16-byte alignment is enough. */
+	assert_int_equal(uthread_attr_setstack(&a, mem + 16, UTHREAD_STACK_MIN), 0);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+static void setguardsize_rejects_more_than_one_gibibyte(void **state)
+{
+	uthread_attr_t a;
+	size_t sz = 0;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setguardsize(&a, 8192), 0);
+	assert_int_equal(uthread_attr_setguardsize(&a, (1ul << 30) + 1), EINVAL);
+	assert_int_equal(uthread_attr_setguardsize(&a, SIZE_MAX), EINVAL);
+	assert_int_equal(uthread_attr_getguardsize(&a, &sz), 0);
+	assert_int_equal(sz, 8192);
+	assert_int_equal(uthread_attr_setguardsize(&a, 1ul << 30), 0);
+	assert_int_equal(uthread_attr_setguardsize(&a, 0), 0);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+static void attr_getters_reject_null_out_pointers(void **state)
+{
+	uthread_attr_t a;
+	void *addr;
+	size_t sz;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_getdetachstate(&a, NULL), EINVAL);
+	assert_int_equal(uthread_attr_getstacksize(&a, NULL), EINVAL);
+	assert_int_equal(uthread_attr_getguardsize(&a, NULL), EINVAL);
+	assert_int_equal(uthread_attr_getstack(&a, NULL, &sz), EINVAL);
+	assert_int_equal(uthread_attr_getstack(&a, &addr, NULL), EINVAL);
+	assert_int_equal(uthread_attr_getstack(&a, NULL, NULL), EINVAL);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+/* ------------------------------------------------------------ join/detach */
+
+struct selfjoin {
+	int join_r, detach_r;
+	uthread_t other;   /* a handle to try from inside the thread */
+	int other_join_r, other_detach_r;
+};
+
+static void *join_myself(void *arg)
+{
+	struct selfjoin *s = arg;
+
+	s->join_r = uthread_join(uthread_self(), NULL);
+	if (s->other) {
+		s->other_join_r = uthread_join(s->other, NULL);
+		s->other_detach_r = uthread_detach(s->other);
+	}
+	return NULL;
+}
+
+static void join_of_self_is_edeadlk(void **state)
+{
+	struct selfjoin s = {0};
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, join_myself, &s), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(s.join_r, EDEADLK);
+	/* The main thread too. */
+	assert_int_equal(uthread_join(uthread_self(), NULL), EDEADLK);
+}
+
+static void join_and_detach_of_the_main_thread_from_a_uthread_are_einval(void **state)
+{
+	struct selfjoin s = {0};
+	uthread_t t;
+	pid_t tid;
+
+	(void)state;
+	s.other = uthread_self();
+	assert_int_equal(uthread_create(&t, NULL, join_myself, &s), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(s.other_join_r, EINVAL);
+	assert_int_equal(s.other_detach_r, EINVAL);
+	/* Nothing was done to main's handle. */
+	assert_int_equal(uthread_gettid(uthread_self(), &tid), 0);
+	assert_int_equal(tid, getpid());
+}
+
+struct foreign {
+	uthread_t self;
+	int ready, go;
+};
+
+static void *foreign_thread(void *arg)
+{
+	struct foreign *f = arg;
+
+	f->self = uthread_self();
+	set_flag(&f->ready);
+	wait_flag(&f->go);
+	return NULL;
+}
+
+static void join_and_detach_of_a_foreign_thread_are_einval(void **state)
+{
+	struct foreign f = {0};
+	pthread_t pt;
+
+	(void)state;
+	assert_int_equal(pthread_create(&pt, NULL, foreign_thread, &f), 0);
+	assert_true(wait_flag(&f.ready));
+	assert_int_equal(uthread_join(f.self, NULL), EINVAL);
+	assert_int_equal(uthread_detach(f.self), EINVAL);
+	set_flag(&f.go);
+	assert_int_equal(pthread_join(pt, NULL), 0);
+	/* Its handle went stale when it ended. */
+	assert_int_equal(uthread_join(f.self, NULL), EINVAL);
+	assert_int_equal(uthread_detach(f.self), EINVAL);
+}
+
+static void join_of_a_thread_created_detached_is_einval(void **state)
+{
+	uthread_attr_t a;
+	uthread_t t;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
+	assert_int_equal(uthread_create(&t, &a, wait_for_go, &go), 0);
+	/* It cannot end before go: the handle is live and detached. */
+	assert_int_equal(uthread_join(t, NULL), EINVAL);
+	assert_int_equal(uthread_detach(t), EINVAL);
+	release_detached(&go, t);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
+static void detach_twice_is_einval_and_join_after_detach_is_einval(void **state)
+{
+	uthread_t t;
+	pid_t tid;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
+	assert_int_equal(uthread_detach(t), 0);
+	assert_int_equal(uthread_detach(t), EINVAL);
+	assert_int_equal(uthread_join(t, NULL), EINVAL);
+	/* Still running, and still named by its handle. */
+	assert_int_equal(uthread_gettid(t, &tid), 0);
+	release_detached(&go, t);
+}
+
+static void join_of_an_already_joined_thread_is_einval(void **state)
+{
+	uthread_t t;
+	void *ret = (void *)1;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, return_arg, (void *)0x42), 0);
+	assert_int_equal(uthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, (void *)0x42);
+	ret = (void *)1;
+	assert_int_equal(uthread_join(t, &ret), EINVAL);
+	assert_ptr_equal(ret, (void *)1); /* untouched */
+	assert_int_equal(uthread_detach(t), EINVAL);
+}
+
+static void a_stale_handle_stays_stale_when_its_slot_is_reused(void **state)
+{
+	uthread_t old, t[4];
+	pid_t tid;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_create(&old, NULL, return_arg, NULL), 0);
+	assert_int_equal(uthread_join(old, NULL), 0);
+	/* New threads (one of them likely in old's slot) are running. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(uthread_create(&t[i], NULL, wait_for_go, &go), 0);
+	for (int i = 0; i < 4; i++)
+		assert_false(uthread_equal(old, t[i]));
+	assert_int_equal(uthread_join(old, NULL), EINVAL);
+	assert_int_equal(uthread_detach(old), EINVAL);
+	assert_int_equal(uthread_gettid(old, &tid), EINVAL);
+	/* ... and none of those calls touched the new threads. */
+	set_flag(&go);
+	for (int i = 0; i < 4; i++) {
+		void *ret = NULL;
+		assert_int_equal(uthread_join(t[i], &ret), 0);
+		assert_ptr_equal(ret, &go);
+	}
+}
+
+struct joiner {
+	uthread_t target;
+	pid_t tid;
+	int about_to_join;
+	int r;
+	void *ret;
+};
+
+static void *join_target(void *arg)
+{
+	struct joiner *j = arg;
+
+	j->tid = gettid();
+	set_flag(&j->about_to_join);
+	j->r = uthread_join(j->target, &j->ret);
+	return NULL;
+}
+
+static void join_and_detach_of_a_thread_being_joined_are_einval(void **state)
+{
+	struct joiner j = {0};
+	uthread_t target, joiner;
+	long long end;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_create(&target, NULL, wait_for_go, &go), 0);
+	j.target = target;
+	assert_int_equal(uthread_create(&joiner, NULL, join_target, &j), 0);
+	assert_true(wait_flag(&j.about_to_join));
+	/* Once the joiner sleeps in futex(2) it has claimed the target. */
+	end = tu_now_ms() + TIMEOUT_MS;
+	while (tu_task_syscall(j.tid) != SYS_futex && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	assert_int_equal(tu_task_syscall(j.tid), SYS_futex);
+	assert_int_equal(uthread_join(target, NULL), EINVAL);
+	assert_int_equal(uthread_detach(target), EINVAL);
+	set_flag(&go);
+	assert_int_equal(uthread_join(joiner, NULL), 0);
+	assert_int_equal(j.r, 0);
+	assert_ptr_equal(j.ret, &go);
+}
+
+/* ------------------------------------------------------------ handles */
+
+static void assert_names_no_thread(uthread_t h)
+{
+	pid_t tid = 12345;
+	char buf[16];
+
+	assert_int_equal(uthread_join(h, NULL), ESRCH);
+	assert_int_equal(uthread_detach(h), ESRCH);
+	assert_int_equal(uthread_gettid(h, &tid), ESRCH);
+	assert_int_equal(tid, 12345);
+	assert_int_equal(uthread_setname_np(h, "nobody"), ESRCH);
+	assert_int_equal(uthread_getname_np(h, buf, sizeof buf), ESRCH);
+	assert_false(uthread_equal(h, uthread_self()));
+}
+
+static void handle_zero_names_no_thread(void **state)
+{
+	(void)state;
+	assert_names_no_thread(0);
+	/* Slot 0 with a generation is still slot 0. */
+	assert_names_no_thread((uthread_t)1 << 32);
+}
+
+static void a_never_issued_handle_names_no_thread(void **state)
+{
+	(void)state;
+	assert_names_no_thread(0xfffff);
+	assert_names_no_thread(((uthread_t)3 << 32) | 0xfffff);
+	assert_names_no_thread(0xffffffffu);
+	assert_create_join_works();
+}
+
+static void gettid_rejects_a_null_tid_pointer(void **state)
+{
+	uthread_t t;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_gettid(uthread_self(), NULL), EINVAL);
+	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
+	assert_int_equal(uthread_gettid(t, NULL), EINVAL);
+	set_flag(&go);
+	assert_int_equal(uthread_join(t, NULL), 0);
+}
+
+static void name_functions_reject_a_null_name_or_buffer(void **state)
+{
+	uthread_t t;
+	int go = 0;
+
+	(void)state;
+	assert_int_equal(uthread_setname_np(uthread_self(), NULL), EINVAL);
+	assert_int_equal(uthread_getname_np(uthread_self(), NULL, 16), EINVAL);
+	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
+	assert_int_equal(uthread_setname_np(t, NULL), EINVAL);
+	assert_int_equal(uthread_getname_np(t, NULL, 16), EINVAL);
+	set_flag(&go);
+	assert_int_equal(uthread_join(t, NULL), 0);
+}
+
+static void a_joined_threads_handle_is_stale_for_gettid_and_names(void **state)
+{
+	uthread_t t;
+	pid_t tid = 12345;
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(uthread_gettid(t, &tid), EINVAL);
+	assert_int_equal(tid, 12345);
+	assert_int_equal(uthread_setname_np(t, "stale"), EINVAL);
+	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), EINVAL);
+}
+
+static void an_ended_unjoined_thread_answers_esrch_until_joined(void **state)
+{
+	uthread_t t;
+	char buf[16];
+	void *ret = NULL;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, return_arg, (void *)0x99), 0);
+	assert_int_equal(wait_until_ended(t), ESRCH);
+	assert_int_equal(uthread_setname_np(t, "gone"), ESRCH);
+	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), ESRCH);
+	/* Ended is not stale: join still collects it. */
+	assert_int_equal(uthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, (void *)0x99);
+}
+
+static void detach_of_an_ended_thread_reclaims_it(void **state)
+{
+	const int rounds = tu_on_valgrind() ? 200 : 2000;
+	int maps = -1, tasks = tu_count_tasks();
+
+	(void)state;
+	for (int i = 0; i < rounds; i++) {
+		uthread_t t;
+		pid_t tid;
+
+		if (i == 50)
+			maps = tu_count_own_maps();
+		assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
+		assert_int_equal(wait_until_ended(t), ESRCH);
+		assert_int_equal(uthread_detach(t), 0);
+		assert_int_equal(uthread_join(t, NULL), EINVAL);
+		assert_int_equal(uthread_detach(t), EINVAL);
+		assert_int_equal(uthread_gettid(t, &tid), EINVAL);
+	}
+	/* Each detach freed its thread's stack: the mappings are flat. */
+	assert_int_equal(tu_count_own_maps(), maps);
+	assert_int_equal(tu_count_tasks(), tasks);
+}
+
+/* ------------------------------------------------------------ races */
+
+/*
+ * A handle being joined, or whose detached thread is ending, goes stale
+ * under a reader's feet: uthread_gettid() racing with that must answer the
+ * thread's tid, ESRCH or EINVAL, never fault on the freed stack.  The
+ * stack cache is filled first so the ending threads' stacks are unmapped.
+ */
+#define RACE_ROUNDS 10000
+#define RACE_MS 1000
+
+struct race_pub {
+	uthread_t h;
+	pid_t tid;
+};
+
+static struct race_pub race_pubs[RACE_ROUNDS];
+static int race_cur = -1;     /* index into race_pubs the reader uses */
+static int race_seen = -1;    /* last index the reader got a tid for */
+static int race_stop, race_go;
+static long race_bad;
+
+static void *race_reader(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE)) {
+		int i = __atomic_load_n(&race_cur, __ATOMIC_ACQUIRE);
+		pid_t tid = 0;
+		int r;
+
+		if (i < 0)
+			continue;
+		r = uthread_gettid(race_pubs[i].h, &tid);
+		if (r == 0 && tid == race_pubs[i].tid) {
+			__atomic_store_n(&race_seen, i, __ATOMIC_RELEASE);
+		} else if (r != ESRCH && r != EINVAL) {
+			__atomic_fetch_add(&race_bad, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static void *race_target(void *arg)
+{
+	while (!__atomic_load_n(&race_go, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return arg;
+}
+
+static int race_gettid_with_ending_threads(void *arg)
+{
+	const int detached = arg != NULL;
+	const int rounds = tu_on_valgrind() ? RACE_ROUNDS / 100 : RACE_ROUNDS;
+	uthread_attr_t small, big;
+	uthread_t fill[200], reader;
+	long long stop_at;
+
+	/* Fill the stack cache with small stacks, all alive at once. */
+	if (uthread_attr_init(&small) || uthread_attr_init(&big) ||
+	    uthread_attr_setstacksize(&small, UTHREAD_STACK_MIN) ||
+	    uthread_attr_setstacksize(&big, 256 * 1024))
+		return 2;
+	race_go = 0;
+	for (int i = 0; i < 200; i++)
+		if (uthread_create(&fill[i], &small, race_target, NULL))
+			return 3;
+	__atomic_store_n(&race_go, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 200; i++)
+		if (uthread_join(fill[i], NULL))
+			return 4;
+
+	if (uthread_create(&reader, NULL, race_reader, NULL))
+		return 5;
+	/* Rounds until RACE_ROUNDS or RACE_MS have passed: the broken code
+	 * fails within a few hundred rounds, a loaded machine gets fewer. */
+	stop_at = tu_now_ms() + RACE_MS;
+	for (int i = 0; i < rounds && tu_now_ms() < stop_at; i++) {
+		long long end = tu_now_ms() + TIMEOUT_MS;
+		struct race_pub *p = &race_pubs[i];
+
+		__atomic_store_n(&race_go, 0, __ATOMIC_RELEASE);
+		if (uthread_create(&p->h, &big, race_target, NULL) ||
+		    uthread_gettid(p->h, &p->tid))
+			return 6;
+		__atomic_store_n(&race_cur, i, __ATOMIC_RELEASE);
+		/* Let the reader get going on this handle, then end it. */
+		while (__atomic_load_n(&race_seen, __ATOMIC_ACQUIRE) != i) {
+			if (tu_now_ms() > end)
+				return 7;
+			sched_yield();
+		}
+		if (detached && uthread_detach(p->h))
+			return 8;
+		__atomic_store_n(&race_go, 1, __ATOMIC_RELEASE);
+		if (!detached && uthread_join(p->h, NULL))
+			return 9;
+		/* Detached: on to the next once it is gone (its stack too). */
+		while (detached && tu_task_exists(p->tid)) {
+			if (tu_now_ms() > end)
+				return 10;
+			sched_yield();
+		}
+		if (__atomic_load_n(&race_bad, __ATOMIC_RELAXED))
+			break; /* proven wrong: no need to go on */
+	}
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+	if (uthread_join(reader, NULL))
+		return 11;
+	/* 12: a stale handle answered with another thread's tid. */
+	return race_bad == 0 ? 0 : 12;
+}
+
+static void gettid_racing_with_join_answers_without_touching_freed_memory(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(race_gettid_with_ending_threads, NULL);
+	assert_false(WIFSIGNALED(st)); /* SIGSEGV: it read an unmapped stack */
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void gettid_racing_with_a_detached_exit_answers_without_touching_freed_memory(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(race_gettid_with_ending_threads, (void *)1);
+	assert_false(WIFSIGNALED(st));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(create_rejects_a_null_thread_pointer),
+		cmocka_unit_test(create_rejects_a_null_start_routine),
+		cmocka_unit_test(create_rejects_an_uninitialised_attr),
+		cmocka_unit_test(create_rejects_a_destroyed_attr),
+		cmocka_unit_test(create_rejects_a_caller_stack_too_small_for_the_thread_block),
+		cmocka_unit_test(attr_functions_reject_a_null_attr),
+		cmocka_unit_test(attr_functions_reject_an_uninitialised_or_destroyed_attr),
+		cmocka_unit_test(setdetachstate_rejects_values_other_than_joinable_and_detached),
+		cmocka_unit_test(setstacksize_rejects_sizes_below_the_minimum_or_above_one_tebibyte),
+		cmocka_unit_test(setstack_rejects_null_unaligned_and_too_small_stacks),
+		cmocka_unit_test(setguardsize_rejects_more_than_one_gibibyte),
+		cmocka_unit_test(attr_getters_reject_null_out_pointers),
+		cmocka_unit_test(join_of_self_is_edeadlk),
+		cmocka_unit_test(join_and_detach_of_the_main_thread_from_a_uthread_are_einval),
+		cmocka_unit_test(join_and_detach_of_a_foreign_thread_are_einval),
+		cmocka_unit_test(join_of_a_thread_created_detached_is_einval),
+		cmocka_unit_test(detach_twice_is_einval_and_join_after_detach_is_einval),
+		cmocka_unit_test(join_of_an_already_joined_thread_is_einval),
+		cmocka_unit_test(a_stale_handle_stays_stale_when_its_slot_is_reused),
+		cmocka_unit_test(join_and_detach_of_a_thread_being_joined_are_einval),
+		cmocka_unit_test(handle_zero_names_no_thread),
+		cmocka_unit_test(a_never_issued_handle_names_no_thread),
+		cmocka_unit_test(gettid_rejects_a_null_tid_pointer),
+		cmocka_unit_test(name_functions_reject_a_null_name_or_buffer),
+		cmocka_unit_test(a_joined_threads_handle_is_stale_for_gettid_and_names),
+		cmocka_unit_test(an_ended_unjoined_thread_answers_esrch_until_joined),
+		cmocka_unit_test(detach_of_an_ended_thread_reclaims_it),
+		cmocka_unit_test(gettid_racing_with_join_answers_without_touching_freed_memory),
+		cmocka_unit_test(gettid_racing_with_a_detached_exit_answers_without_touching_freed_memory),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

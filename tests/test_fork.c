@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_fork.c - fork() in a process with uthreads: the child, forked from
+ * a uthread or from main, quiet or while other threads hammer malloc, can
+ * malloc, printf, create and join threads of its own, and knows who it is.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <uthread.h>
+#include "testutil.h"
+
+#define TIMEOUT_MS 10000
+#define PRISTINE_ARG "--pristine-fork"
+
+/*
+ * Wait for child pid at most TIMEOUT_MS; a child that hangs (a lock held
+ * by a thread that does not exist in it) is killed and reported as -1.
+ */
+static int wait_child(pid_t pid)
+{
+	long long end = tu_now_ms() + TIMEOUT_MS;
+	int st;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && tu_now_ms() < end)
+		tu_sleep_ms(2);
+	if (r == pid)
+		return st;
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Read fd to EOF into buf (NUL-terminated). */
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+}
+
+/* ------------------------------------------------------------ child work */
+
+static void *child_thread(void *arg)
+{
+	long v = (long)arg;
+	char *p = malloc(2000);
+
+	if (!p)
+		return NULL;
+	snprintf(p, 2000, "child thread %ld", v);
+	printf("%s\n", p);
+	free(p);
+	return (void *)(v + 1);
+}
+
+/*
+ * What a forked child does: malloc, printf to stdout (the pipe), create
+ * and join a uthread, check its own identity.  Exit code 0 when all is
+ * well, else the number of the failed step.
+ */
+static int child_body(int out_fd, uthread_t self_before)
+{
+	uthread_t t, me = uthread_self();
+	void *ret = NULL;
+	pid_t tid = 0;
+	char *p;
+
+	if (dup2(out_fd, STDOUT_FILENO) < 0)
+		return 2;
+	p = malloc(100000);
+	if (!p)
+		return 3;
+	memset(p, 1, 100000);
+	free(p);
+	printf("child %s\n", "malloc ok");
+	if (!uthread_equal(me, self_before))
+		return 4;
+	if (gettid() != getpid())
+		return 5;
+	if (uthread_gettid(me, &tid) || tid != getpid())
+		return 6;
+	if (uthread_create(&t, NULL, child_thread, (void *)41))
+		return 7;
+	if (uthread_join(t, &ret) || ret != (void *)42)
+		return 8;
+	printf("child joined %ld\n", (long)ret);
+	if (fflush(stdout))
+		return 9;
+	return 0;
+}
+
+static const char child_text[] =
+	"child malloc ok\nchild thread 41\nchild joined 42\n";
+
+struct forker {
+	int out_fd;
+	pid_t pid;
+};
+
+/* Fork; the child runs child_body and exits, the parent records the pid. */
+static void fork_child(struct forker *f)
+{
+	uthread_t self = uthread_self();
+
+	fflush(NULL);
+	f->pid = fork();
+	if (f->pid == 0)
+		exit(child_body(f->out_fd, self));
+}
+
+static void *fork_from_a_thread(void *arg)
+{
+	fork_child(arg);
+	return NULL;
+}
+
+/* Fork once (from a new uthread or from main) and check the child. */
+static void fork_and_check(int from_thread)
+{
+	struct forker f;
+	int fds[2], st;
+	char buf[512];
+
+	assert_int_equal(pipe(fds), 0);
+	f.out_fd = fds[1];
+	f.pid = -1;
+	if (from_thread) {
+		uthread_t t;
+		assert_int_equal(uthread_create(&t, NULL, fork_from_a_thread, &f), 0);
+		assert_int_equal(uthread_join(t, NULL), 0);
+	} else {
+		fork_child(&f);
+	}
+	assert_true(f.pid > 0);
+	close(fds[1]);
+	read_all(fds[0], buf, sizeof buf);
+	close(fds[0]);
+	st = wait_child(f.pid);
+	assert_int_not_equal(st, -1); /* it did not hang */
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(buf, child_text);
+}
+
+static void fork_in_a_thread_gives_a_child_that_can_malloc_printf_and_create_threads(void **state)
+{
+	(void)state;
+	fork_and_check(1);
+}
+
+static void fork_in_main_gives_a_child_that_can_malloc_printf_and_create_threads(void **state)
+{
+	(void)state;
+	fork_and_check(0);
+}
+
+/* ------------------------------------------------------------ busy */
+
+#define NBUSY 4
+
+static int busy_stop;
+
+static void *busy_malloc(void *arg)
+{
+	uintptr_t seed = (uintptr_t)arg;
+	unsigned long n = 0;
+
+	while (!__atomic_load_n(&busy_stop, __ATOMIC_RELAXED)) {
+		size_t sz = 16 + (seed * 2654435761u + n * 40503u) % 20000;
+		char *p = malloc(sz);
+		if (p) {
+			p[0] = p[sz - 1] = (char)n;
+			free(p);
+		}
+		n++;
+	}
+	return (void *)n;
+}
+
+static void fork_while_other_threads_are_busy_in_malloc_gives_a_working_child(void **state)
+{
+	const int forks = tu_on_valgrind() ? 4 : 20;
+	uthread_t busy[NBUSY];
+
+	(void)state;
+	busy_stop = 0;
+	for (uintptr_t i = 0; i < NBUSY; i++)
+		assert_int_equal(uthread_create(&busy[i], NULL, busy_malloc,
+		                                (void *)i), 0);
+	for (int i = 0; i < forks; i++)
+		fork_and_check(i & 1);
+	__atomic_store_n(&busy_stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < NBUSY; i++) {
+		void *n = NULL;
+		assert_int_equal(uthread_join(busy[i], &n), 0);
+		assert_true(n != NULL); /* each really ran */
+	}
+}
+
+/* ------------------------------------------------------------ identity */
+
+struct ident {
+	uthread_t self_before;
+	int out_fd;
+	pid_t pid;
+};
+
+/* In the child of a fork from a uthread: who am I? */
+static int identity_in_child(uthread_t before)
+{
+	uthread_t me = uthread_self();
+	pid_t tid = 0;
+	char name[16];
+
+	if (!uthread_equal(me, before))
+		return 2;
+	if (uthread_gettid(me, &tid) || tid != getpid() || gettid() != getpid())
+		return 3;
+	if (uthread_setname_np(me, "forked-child"))
+		return 4;
+	if (uthread_getname_np(me, name, sizeof name) ||
+	    strcmp(name, "forked-child") != 0)
+		return 5;
+	/* Joining ourselves is still a deadlock, not a hang. */
+	if (uthread_join(me, NULL) != EDEADLK)
+		return 6;
+	return 0;
+}
+
+static void *fork_and_ask_who(void *arg)
+{
+	struct ident *id = arg;
+
+	id->self_before = uthread_self();
+	fflush(NULL);
+	id->pid = fork();
+	if (id->pid == 0)
+		_exit(identity_in_child(id->self_before));
+	return NULL;
+}
+
+static void in_a_child_forked_by_a_thread_self_and_gettid_name_the_child(void **state)
+{
+	struct ident id = {0};
+	uthread_t t;
+	int st;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, fork_and_ask_who, &id), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_true(id.pid > 0);
+	st = wait_child(id.pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void in_a_child_forked_by_main_self_and_gettid_name_the_child(void **state)
+{
+	struct ident id = {0};
+	int st;
+
+	(void)state;
+	fork_and_ask_who(&id);
+	assert_true(id.pid > 0);
+	st = wait_child(id.pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/*
+ * Run in a freshly exec'ed copy of this program: main learns its handle
+ * (uthread_self) before any uthread_create, then forks.  The child's main
+ * thread must still name itself, with the child's pid as its tid.
+ */
+static int pristine_fork(void)
+{
+	uthread_t me = uthread_self();
+	pid_t tid = 0, pid;
+	int st;
+
+	if (uthread_gettid(me, &tid) || tid != getpid())
+		return 2;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0)
+		_exit(identity_in_child(me));
+	st = wait_child(pid);
+	if (st == -1 || !WIFEXITED(st))
+		return 4;
+	return WEXITSTATUS(st) ? 10 + WEXITSTATUS(st) : 0;
+}
+
+static int exec_pristine(void *arg)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	(void)arg;
+	if (n <= 0)
+		return 90;
+	self[n] = '\0';
+	execl(self, self, PRISTINE_ARG, (char *)NULL);
+	return 91;
+}
+
+static void in_a_child_forked_by_main_before_any_create_self_and_gettid_name_the_child(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(exec_pristine, NULL);
+	assert_true(WIFEXITED(st));
+	/* 12, 13 or 14: identity_in_child step 2, 3 or 4 failed. */
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fork_in_a_thread_gives_a_child_that_can_malloc_printf_and_create_threads),
+		cmocka_unit_test(fork_in_main_gives_a_child_that_can_malloc_printf_and_create_threads),
+		cmocka_unit_test(fork_while_other_threads_are_busy_in_malloc_gives_a_working_child),
+		cmocka_unit_test(in_a_child_forked_by_a_thread_self_and_gettid_name_the_child),
+		cmocka_unit_test(in_a_child_forked_by_main_self_and_gettid_name_the_child),
+		cmocka_unit_test(in_a_child_forked_by_main_before_any_create_self_and_gettid_name_the_child),
+	};
+
+	if (argc == 2 && strcmp(argv[1], PRISTINE_ARG) == 0)
+		return pristine_fork();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
