@@ -24,3 +24,10 @@ tests_test_fork_LDADD = $(TEST_LDADD)
 tests_test_main_exit_SOURCES = tests/test_main_exit.c
 tests_test_main_exit_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_main_exit_LDADD = $(TEST_LDADD)
+
+# The stack cache: caller stacks never cached, reuse, bound.
+TESTS_C += tests/test_stack
+check_PROGRAMS += tests/test_stack
+tests_test_stack_SOURCES = tests/test_stack.c tests/testutil.h
+tests_test_stack_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_stack_LDADD = $(TEST_LDADD)

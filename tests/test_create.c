@@ -572,55 +572,6 @@ static void *stack_user(void *arg)
 	return (void *)(uintptr_t)local;
 }
 
-/* Regression: a detached thread on a caller's stack once parked that
- * memory in the stack cache, and the next thread with the same size and
- * guard ran on the caller's memory. */
-static void *note_stack(void *arg)
-{
-	volatile int local = 0;
-	struct stackrec *r = arg;
-
-	r->local = (uintptr_t)&local;
-	set_flag(&r->ready);
-	return NULL;
-}
-
-static void a_detached_thread_never_hands_the_callers_stack_to_later_threads(void **state)
-{
-	const size_t size = 64 * 1024;
-	char *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int base_tasks = tu_count_tasks();
-	uthread_attr_t a, same;
-	struct stackrec r;
-	uthread_t t;
-
-	(void)state;
-	assert_true(mem != MAP_FAILED);
-	assert_int_equal(uthread_attr_init(&a), 0);
-	assert_int_equal(uthread_attr_setstack(&a, mem, size), 0);
-	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
-	memset(&r, 0, sizeof r);
-	assert_int_equal(uthread_create(&t, &a, note_stack, &r), 0);
-	wait_flag(&r.ready);
-	assert_true(r.local >= (uintptr_t)mem && r.local < (uintptr_t)mem + size);
-	/* Wait until the detached thread is gone from the kernel too. */
-	for (int i = 0; i < 5000 && tu_count_tasks() > base_tasks; i++)
-		tu_sleep_ms(1);
-	assert_int_equal(tu_count_tasks(), base_tasks);
-	/* Threads whose size and guard match what a parked block would say. */
-	assert_int_equal(uthread_attr_init(&same), 0);
-	assert_int_equal(uthread_attr_setstacksize(&same, size), 0);
-	assert_int_equal(uthread_attr_setguardsize(&same, 0), 0);
-	for (int i = 0; i < 8; i++) {
-		memset(&r, 0, sizeof r);
-		assert_int_equal(uthread_create(&t, &same, note_stack, &r), 0);
-		assert_int_equal(uthread_join(t, NULL), 0);
-		assert_false(r.local >= (uintptr_t)mem && r.local < (uintptr_t)mem + size);
-	}
-	munmap(mem, size);
-}
-
 static void a_thread_on_a_caller_supplied_stack_runs_inside_that_memory(void **state)
 {
 	const size_t size = 256 * 1024;
@@ -1038,7 +989,6 @@ int main(void)
 		cmocka_unit_test(attr_getters_return_what_the_setters_stored),
 		cmocka_unit_test(an_attr_can_be_reused_for_many_creates),
 		cmocka_unit_test(a_thread_on_a_caller_supplied_stack_runs_inside_that_memory),
-		cmocka_unit_test(a_detached_thread_never_hands_the_callers_stack_to_later_threads),
 		cmocka_unit_test(a_thread_gets_at_least_the_stack_size_it_asked_for),
 		cmocka_unit_test(the_guard_region_lies_just_below_the_stack),
 		cmocka_unit_test(a_thread_with_no_guard_page_runs_and_uses_its_whole_stack),

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_stack: the stack cache.  Each test runs in a fresh forked child so
+ * it starts from an empty cache, whatever ran before it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include <uthread.h>
+#include "testutil.h"
+
+#define CACHE_MAX 64 /* uthread/stack.c */
+
+static void *where(void *arg)
+{
+	volatile int local = 0;
+	*(volatile uintptr_t *)arg = (uintptr_t)&local;
+	return NULL;
+}
+
+/*
+ * Regression: a detached thread on a caller's stack once parked that memory
+ * in the stack cache, and the next thread asking for the same size and
+ * guard ran on the caller's memory.
+ */
+static int callers_stack_child(void *unused)
+{
+	const size_t size = 64 * 1024;
+	char *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int base = tu_count_tasks();
+	volatile uintptr_t local = 0;
+	uthread_attr_t a, same;
+	uthread_t t;
+
+	(void)unused;
+	if (mem == MAP_FAILED || uthread_attr_init(&a) ||
+	    uthread_attr_setstack(&a, mem, size) ||
+	    uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED) ||
+	    uthread_create(&t, &a, where, (void *)&local))
+		return 10;
+	for (int i = 0; i < 5000 && (tu_count_tasks() > base || !local); i++)
+		tu_sleep_ms(1);
+	if (local < (uintptr_t)mem || local >= (uintptr_t)mem + size)
+		return 11; /* the detached thread did not run on the caller's stack */
+	if (uthread_attr_init(&same) || uthread_attr_setstacksize(&same, size) ||
+	    uthread_attr_setguardsize(&same, 0))
+		return 12;
+	for (int i = 0; i < 4; i++) {
+		local = 0;
+		if (uthread_create(&t, &same, where, (void *)&local) ||
+		    uthread_join(t, NULL))
+			return 13;
+		if (local >= (uintptr_t)mem && local < (uintptr_t)mem + size)
+			return 14; /* ran on the caller's memory */
+	}
+	return 0;
+}
+
+static void a_detached_thread_never_hands_the_callers_stack_to_later_threads(void **state)
+{
+	int st = tu_in_child(callers_stack_child, NULL);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* Steady-state create+join reuses one block: no new mapping, same stack. */
+static int reuse_child(void *unused)
+{
+	volatile uintptr_t first = 0, now = 0;
+	uthread_t t;
+	int maps;
+
+	(void)unused;
+	if (uthread_create(&t, NULL, where, (void *)&first) || uthread_join(t, NULL))
+		return 10;
+	maps = tu_count_own_maps();
+	for (int i = 0; i < 1000; i++) {
+		if (uthread_create(&t, NULL, where, (void *)&now) || uthread_join(t, NULL))
+			return 11;
+		if (now != first)
+			return 12;
+	}
+	return tu_count_own_maps() == maps ? 0 : 13;
+}
+
+static void create_and_join_in_steady_state_reuse_one_cached_block(void **state)
+{
+	int st = tu_in_child(reuse_child, NULL);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* After many threads end at once, at most CACHE_MAX blocks stay mapped. */
+static void *hold(void *arg)
+{
+	while (!__atomic_load_n((int *)arg, __ATOMIC_ACQUIRE))
+		tu_sleep_ms(1);
+	return NULL;
+}
+
+static int bounded_child(void *unused)
+{
+	enum { N = 3 * CACHE_MAX };
+	static uthread_t t[N];
+	int go = 0, before;
+	uthread_attr_t a;
+
+	(void)unused;
+	if (uthread_attr_init(&a) || uthread_attr_setstacksize(&a, 64 * 1024))
+		return 10;
+	before = tu_count_own_maps();
+	for (int i = 0; i < N; i++)
+		if (uthread_create(&t[i], &a, hold, &go))
+			return 11;
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < N; i++)
+		if (uthread_join(t[i], NULL))
+			return 12;
+	/* A block is two mappings (guard + the rest); allow a few others. */
+	return tu_count_own_maps() <= before + 2 * CACHE_MAX + 4 ? 0 : 13;
+}
+
+static void the_cache_keeps_at_most_its_bound_after_a_burst_of_threads(void **state)
+{
+	int st = tu_in_child(bounded_child, NULL);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_detached_thread_never_hands_the_callers_stack_to_later_threads),
+		cmocka_unit_test(create_and_join_in_steady_state_reuse_one_cached_block),
+		cmocka_unit_test(the_cache_keeps_at_most_its_bound_after_a_burst_of_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
