@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # quickstart.sh - on Debian 12: install the Debian packages uthread needs
-# (only those missing), then autogen, configure, build, and run the main demo.
+# (only those missing), then autogen, configure, build, and run the main demo
+# (uthread-tour --quick, a few seconds; it names the plot it wrote).
 # Run from anywhere as root or as a user with sudo.  Options:
 #   --no-demo    build only
 #   -h, --help   this text
@@ -18,8 +19,9 @@ for arg in "$@"; do
 done
 
 # build-essential brings gcc, g++ and make; valgrind also brings the client
-# request headers the library's annotations use.
-packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind"
+# request headers the library's annotations use; gnuplot-nox draws the
+# demo's plot.
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -37,5 +39,5 @@ fi
 make -j"$(nproc)" >/dev/null
 echo "quickstart: built libuthread in $(pwd)/.libs"
 if [ "$demo" = yes ]; then
-	./demos/uthread-hello
+	./demos/uthread-tour --quick
 fi

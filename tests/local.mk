@@ -12,8 +12,24 @@ EXTRA_DIST += tests/testutil.h
 include $(top_srcdir)/tests/lifecycle.mk
 include $(top_srcdir)/tests/libc.mk
 include $(top_srcdir)/tests/sync.mk
+include $(top_srcdir)/tests/demos.mk
 
 TESTS = $(TESTS_C)
-# Tests must finish: a hang is a failure, not a stuck CI.
+# Shell tests run under the shell, never under valgrind (which would check
+# the shell); the programs they start are checked by their own C tests.
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
 endif
+
+# ------------------------------------------------ make check-valgrind
+# The same programs under memcheck, helgrind and DRD (run through libtool,
+# so valgrind checks the real binaries, not libtool's wrapper scripts).
+# Tests lower their iteration counts under valgrind; none skips a check.
+@VALGRIND_CHECK_RULES@
+VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
+VALGRIND_FLAGS = --num-callers=30 --max-threads=1200 --child-silent-after-fork=yes
+VALGRIND_memcheck_FLAGS = --leak-check=full --errors-for-leak-kinds=definite,possible \
+	--show-leak-kinds=definite,possible
+VALGRIND_helgrind_FLAGS = --history-level=approx
+EXTRA_DIST += tests/valgrind.supp
