@@ -11,6 +11,7 @@
 #ifndef UTHREAD_H
 #define UTHREAD_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
@@ -134,6 +135,21 @@ int uthread_setname_np(uthread_t thread, const char *name);
  *         ESRCH thread has ended or was never valid.
  */
 int uthread_getname_np(uthread_t thread, char *buf, size_t len);
+
+/*
+ * Send signal sig to thread (tgkill: that thread handles it, if it does not
+ * block it).  sig 0 only checks that the thread is alive.
+ * Errors: EINVAL sig is not a valid signal number, or the handle is stale;
+ *         ESRCH thread has ended or was never valid.
+ */
+int uthread_kill(uthread_t thread, int sig);
+
+/*
+ * Examine and change the calling thread's signal mask, as pthread_sigmask:
+ * how is SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK; set or oldset may be NULL.
+ * Errors: EINVAL how is none of those (with a non-NULL set).
+ */
+int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
 
 /* ------------------------------------------------------------------ */
 /* Thread attributes                                                    */
@@ -284,7 +300,7 @@ typedef struct {
 	unsigned int __seq;     /* futex word: bumped by every signal */
 	unsigned int __waiters; /* threads between wait's start and wake-up */
 	int __clock;            /* 0: CLOCK_REALTIME, else clock id + 1 */
-	int __reserved;
+	unsigned int __bcast;   /* bumped by every requeueing broadcast */
 	void *__mutex;          /* the mutex waiters use, for requeueing */
 } uthread_cond_t;
 

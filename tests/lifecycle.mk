@@ -31,3 +31,10 @@ check_PROGRAMS += tests/test_stack
 tests_test_stack_SOURCES = tests/test_stack.c tests/testutil.h
 tests_test_stack_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_stack_LDADD = $(TEST_LDADD)
+
+# Signals aimed at one thread, and per-thread masks.
+TESTS_C += tests/test_signal
+check_PROGRAMS += tests/test_signal
+tests_test_signal_SOURCES = tests/test_signal.c tests/testutil.h
+tests_test_signal_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_signal_LDADD = $(TEST_LDADD)

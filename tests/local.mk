@@ -15,12 +15,13 @@ include $(top_srcdir)/tests/sync.mk
 include $(top_srcdir)/tests/demos.mk
 
 TESTS = $(TESTS_C)
+AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
+endif
+
 # Shell tests run under the shell, never under valgrind (which would check
 # the shell); the programs they start are checked by their own C tests.
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
-AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
-endif
 
 # ------------------------------------------------ make check-valgrind
 # The same programs under memcheck, helgrind and DRD (run through libtool,
