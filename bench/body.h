@@ -156,4 +156,213 @@ static double FN(cond_pingpong)(const struct params *pp)
 	return dt / 1e3 / pp->n;
 }
 
+
+struct FN(rw_arg) {
+	T(rwlock_t) *rw;
+	long *shared;    /* two words written together under the write lock */
+	long n;
+	long writes;
+};
+
+static void *FN(rw_worker)(void *arg)
+{
+	struct FN(rw_arg) *a = arg;
+	for (long i = 0; i < a->n; i++) {
+		if (i % 100 == 0) {
+			P(rwlock_wrlock)(a->rw);
+			a->shared[0]++;
+			a->shared[1]++;
+			P(rwlock_unlock)(a->rw);
+		} else {
+			P(rwlock_rdlock)(a->rw);
+			if (a->shared[0] != a->shared[1])
+				die("rwlock: a reader saw a half-done write");
+			P(rwlock_unlock)(a->rw);
+		}
+	}
+	return NULL;
+}
+
+/* Milliseconds for 4 threads x n operations, 99% reads. */
+static double FN(rwlock_read_mostly)(const struct params *pp)
+{
+	T(rwlock_t) rw = I(RWLOCK_INITIALIZER);
+	long shared[2] = { 0, 0 };
+	struct FN(rw_arg) a = { &rw, shared, pp->n, 0 };
+	T(t) t[4];
+
+	double t0 = now_ns();
+	for (int i = 0; i < 4; i++)
+		if (P(create)(&t[i], NULL, FN(rw_worker), &a))
+			die("create failed");
+	for (int i = 0; i < 4; i++)
+		P(join)(t[i], NULL);
+	double dt = now_ns() - t0;
+	if (shared[0] != 4 * ((pp->n + 99) / 100))
+		die("rwlock: write count is wrong");
+	return dt / 1e6;
+}
+
+struct FN(sem_pair) {
+	SEM_T a, b;
+	long n;
+};
+
+static void *FN(sem_echo)(void *arg)
+{
+	struct FN(sem_pair) *p = arg;
+	for (long i = 0; i < p->n; i++) {
+		SEM(wait)(&p->a);
+		SEM(post)(&p->b);
+	}
+	return NULL;
+}
+
+/* Microseconds per semaphore round trip (post, the other side waits and
+ * posts back). */
+static double FN(sem_handoff)(const struct params *pp)
+{
+	struct FN(sem_pair) p;
+	T(t) t;
+	int v = -1;
+
+	SEM(init)(&p.a, 0, 0);
+	SEM(init)(&p.b, 0, 0);
+	p.n = pp->n;
+	if (P(create)(&t, NULL, FN(sem_echo), &p))
+		die("create failed");
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++) {
+		SEM(post)(&p.a);
+		SEM(wait)(&p.b);
+	}
+	double dt = now_ns() - t0;
+	P(join)(t, NULL);
+	SEM(getvalue)(&p.a, &v);
+	if (v != 0)
+		die("semaphore: tokens left over");
+	SEM(destroy)(&p.a);
+	SEM(destroy)(&p.b);
+	return dt / 1e3 / pp->n;
+}
+
+struct FN(bar_arg) {
+	T(barrier_t) b;
+	long n;
+	long serial;
+};
+
+static void *FN(bar_worker)(void *arg)
+{
+	struct FN(bar_arg) *a = arg;
+	for (long i = 0; i < a->n; i++)
+		if (P(barrier_wait)(&a->b) == I(BARRIER_SERIAL_THREAD))
+			__atomic_fetch_add(&a->serial, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* Microseconds per barrier round of 2 threads. */
+static double FN(barrier_rounds)(const struct params *pp)
+{
+	struct FN(bar_arg) a = { .n = pp->n };
+	T(t) t[2];
+
+	P(barrier_init)(&a.b, NULL, 2);
+	double t0 = now_ns();
+	for (int i = 0; i < 2; i++)
+		if (P(create)(&t[i], NULL, FN(bar_worker), &a))
+			die("create failed");
+	for (int i = 0; i < 2; i++)
+		P(join)(t[i], NULL);
+	double dt = now_ns() - t0;
+	P(barrier_destroy)(&a.b);
+	if (a.serial != pp->n)
+		die("barrier: not one serial thread per round");
+	return dt / 1e3 / pp->n;
+}
+
+static int FN(once_runs);
+static void FN(once_init)(void)
+{
+	FN(once_runs)++;
+}
+
+/* Nanoseconds per once call after the first. */
+static double FN(once_fast_path)(const struct params *pp)
+{
+	T(once_t) once = I(ONCE_INIT);
+
+	FN(once_runs) = 0;
+	P(once)(&once, FN(once_init));
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++)
+		P(once)(&once, FN(once_init));
+	double dt = now_ns() - t0;
+	if (FN(once_runs) != 1)
+		die("once ran more than once");
+	return dt / pp->n;
+}
+
+static void *FN(idle)(void *arg)
+{
+	/* Wait for the release without burning CPU. */
+	struct FN(pingpong) *p = arg;
+	P(mutex_lock)(&p->m);
+	while (!p->turn)
+		P(cond_wait)(&p->c, &p->m);
+	P(mutex_unlock)(&p->m);
+	return NULL;
+}
+
+/* pp->threads idle threads with 64 KiB stacks: fills *ms (create all +
+ * join all), *kib (resident KiB per thread) and *maps (mappings per
+ * thread). */
+static void FN(many)(const struct params *pp, double *ms, double *kib, double *maps)
+{
+	static T(t) t[MAX_MANY];
+	struct FN(pingpong) p = { I(MUTEX_INITIALIZER), I(COND_INITIALIZER), 0, 0 };
+	ATTR_T a;
+	long rss0 = rss_kib(), maps0 = count_maps();
+
+	ATTR(init)(&a);
+	ATTR(setstacksize)(&a, 64 * 1024);
+	double t0 = now_ns();
+	for (int i = 0; i < pp->threads; i++)
+		if (P(create)(&t[i], &a, FN(idle), &p))
+			die("create of many threads failed");
+	double t1 = now_ns();
+	*kib = (double)(rss_kib() - rss0) / pp->threads;
+	*maps = (double)(count_maps() - maps0) / pp->threads;
+	P(mutex_lock)(&p.m);
+	p.turn = 1;
+	P(cond_broadcast)(&p.c);
+	P(mutex_unlock)(&p.m);
+	double t2 = now_ns();
+	for (int i = 0; i < pp->threads; i++)
+		P(join)(t[i], NULL);
+	*ms = (t1 - t0 + now_ns() - t2) / 1e6;
+	ATTR(destroy)(&a);
+}
+
+static double FN(threads_10k_ms)(const struct params *pp)
+{
+	double ms, kib, maps;
+	FN(many)(pp, &ms, &kib, &maps);
+	return ms;
+}
+
+static double FN(threads_10k_kib)(const struct params *pp)
+{
+	double ms, kib, maps;
+	FN(many)(pp, &ms, &kib, &maps);
+	return kib;
+}
+
+static double FN(threads_10k_maps)(const struct params *pp)
+{
+	double ms, kib, maps;
+	FN(many)(pp, &ms, &kib, &maps);
+	return maps;
+}
+
 #undef FN

@@ -300,7 +300,7 @@ typedef struct {
 	unsigned int __seq;     /* futex word: bumped by every signal */
 	unsigned int __waiters; /* threads between wait's start and wake-up */
 	int __clock;            /* 0: CLOCK_REALTIME, else clock id + 1 */
-	unsigned int __bcast;   /* bumped by every requeueing broadcast */
+	int __reserved;
 	void *__mutex;          /* the mutex waiters use, for requeueing */
 } uthread_cond_t;
 
