@@ -1,2 +1,39 @@
 # SPDX-License-Identifier: MIT
 # Synchronisation primitives: mutex, cond, once, keys, rwlock, barrier, sem, spin.
+SYNC_TESTS = tests/test_mutex tests/test_cond tests/test_once tests/test_key \
+	tests/test_rwlock tests/test_barrier tests/test_sem tests/test_spin
+TESTS_C += $(SYNC_TESTS)
+check_PROGRAMS += $(SYNC_TESTS)
+EXTRA_DIST += tests/syncutil.h
+
+tests_test_mutex_SOURCES = tests/test_mutex.c tests/syncutil.h
+tests_test_mutex_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_mutex_LDADD = $(TEST_LDADD)
+
+tests_test_cond_SOURCES = tests/test_cond.c tests/syncutil.h
+tests_test_cond_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cond_LDADD = $(TEST_LDADD)
+
+tests_test_once_SOURCES = tests/test_once.c tests/syncutil.h
+tests_test_once_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_once_LDADD = $(TEST_LDADD)
+
+tests_test_key_SOURCES = tests/test_key.c tests/syncutil.h
+tests_test_key_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_key_LDADD = $(TEST_LDADD)
+
+tests_test_rwlock_SOURCES = tests/test_rwlock.c tests/syncutil.h
+tests_test_rwlock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_rwlock_LDADD = $(TEST_LDADD)
+
+tests_test_barrier_SOURCES = tests/test_barrier.c tests/syncutil.h
+tests_test_barrier_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_barrier_LDADD = $(TEST_LDADD)
+
+tests_test_sem_SOURCES = tests/test_sem.c tests/syncutil.h
+tests_test_sem_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sem_LDADD = $(TEST_LDADD)
+
+tests_test_spin_SOURCES = tests/test_spin.c tests/syncutil.h
+tests_test_spin_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_spin_LDADD = $(TEST_LDADD)

@@ -66,6 +66,7 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 		break; /* 0 (woken, or requeued and woken), EAGAIN, ETIMEDOUT */
 	}
 	/* Release: destroy's acquire load of 0 means we no longer touch c. */
+	UTHREAD__HAPPENS_BEFORE(&c->__waiters);
 	__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
 	uthread__mutex_relock_after_wait(m, depth);
 	return r == ETIMEDOUT ? ETIMEDOUT : 0;
@@ -163,6 +164,7 @@ int uthread_cond_destroy(uthread_cond_t *cond)
 			return EBUSY;
 		sched_yield();
 	}
+	UTHREAD__HAPPENS_AFTER(&cond->__waiters);
 	return 0;
 }
 

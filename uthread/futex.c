@@ -67,6 +67,12 @@ int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr
 
 int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
 {
+	static const struct timespec epoch = { 0, 0 };
+
+	/* The kernel rejects a negative time as invalid; it has simply passed:
+	 * try once, then time out. */
+	if (abstime && abstime->tv_sec < 0)
+		abstime = &epoch;
 	for (;;) {
 		if (syscall(SYS_futex, addr, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0,
 		            abstime, NULL, 0) == 0)

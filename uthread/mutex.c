@@ -19,6 +19,18 @@
 #define SPINS 200
 #endif
 
+/*
+ * Tell helgrind/DRD the lock is taken, and remember (under valgrind only)
+ * that they know this mutex: a statically initialised one is introduced to
+ * them by its first lock, and destroying one they never saw is an error to
+ * them.
+ */
+static inline void acquired(uthread_mutex_t *m)
+{
+	UTHREAD__LOCK_ACQUIRED(m, 1);
+	UTHREAD__VG(m->__reserved[0] = (void *)1);
+}
+
 static int bad_time(const struct timespec *ts)
 {
 	return !ts || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L;
@@ -136,7 +148,7 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 	                             : plain_lock(m, abstime, try);
 	if (r)
 		return r;
-	UTHREAD__LOCK_ACQUIRED(m, 1);
+	acquired(m);
 	if (type != UTHREAD_MUTEX_NORMAL) {
 		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = 0;
@@ -157,7 +169,7 @@ int uthread_mutex_lock(uthread_mutex_t *m)
 	if (!__atomic_compare_exchange_n(&m->__lock, &e, 1, 0, __ATOMIC_ACQUIRE,
 	                                 __ATOMIC_RELAXED))
 		(void)plain_lock_slow(m, NULL); /* no timeout: cannot fail */
-	UTHREAD__LOCK_ACQUIRED(m, 1);
+	acquired(m);
 	return 0;
 }
 
@@ -179,12 +191,16 @@ static int disown(uthread_mutex_t *m, int kind, int *err)
 	int type = kind & UTHREAD__MUTEX_TYPE_MASK;
 
 	*err = 0;
-	if (type == UTHREAD_MUTEX_NORMAL)
+	/* A PI word names its owner: check it for every type, before the
+	 * release is announced to helgrind/DRD. */
+	if (type == UTHREAD_MUTEX_NORMAL && !(kind & UTHREAD__MUTEX_PI))
 		return 1;
 	if (owner_of(m, kind) != uthread__tid()) {
 		*err = EPERM;
 		return 0;
 	}
+	if (type == UTHREAD_MUTEX_NORMAL)
+		return 1;
 	if (type == UTHREAD_MUTEX_RECURSIVE && m->__count > 0) {
 		m->__count--;
 		return 0;
@@ -257,7 +273,7 @@ void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
 			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
 	}
-	UTHREAD__LOCK_ACQUIRED(m, 1);
+	acquired(m);
 	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
 		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = depth;
@@ -274,6 +290,7 @@ int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
 		            (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
 	UTHREAD__IGNORE(m, 3 * sizeof(int));
 	UTHREAD__LOCK_CREATE(m);
+	UTHREAD__VG(m->__reserved[0] = (void *)1);
 	return 0;
 }
 
@@ -286,6 +303,7 @@ int uthread_mutex_destroy(uthread_mutex_t *m)
 	if (__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) != 0)
 		return EBUSY;
 	m->__kind = UTHREAD__MUTEX_DESTROYED;
-	UTHREAD__LOCK_DESTROY(m);
+	if (m->__reserved[0])
+		UTHREAD__LOCK_DESTROY(m);
 	return 0;
 }

@@ -69,6 +69,31 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 	return 0;
 }
 
+/*
+ * A writer that timed out may have been the only one: its WRITERS_WAITING
+ * bit would keep readers out of a lock no writer wants.  Clear the waiting
+ * bits (unless a writer holds the lock, whose unlock will look at them) and
+ * wake everyone who sleeps; writers and readers still waiting set their bit
+ * again.  A rare path, so the herd is acceptable.
+ */
+static void writer_gave_up(uthread_rwlock_t *rw)
+{
+	uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED), ns;
+
+	do {
+		ns = s & ~WRITERS_WAITING;
+		if ((s & MASK) != WRITE_LOCKED)
+			ns &= ~READERS_WAITING;
+	} while (ns != s &&
+	         !__atomic_compare_exchange_n(&rw->__state, &s, ns, 0,
+	                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	/* Release, as in wake_waiters: sleeping writers see the new state. */
+	__atomic_fetch_add(&rw->__writer_seq, 1, __ATOMIC_RELEASE);
+	uthread__futex_wake(&rw->__writer_seq, INT_MAX, 1);
+	if ((s & READERS_WAITING) && (s & MASK) != WRITE_LOCKED)
+		uthread__futex_wake(&rw->__state, INT_MAX, 1);
+}
+
 static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 {
 	uint32_t s = 0, other_writers = 0;
@@ -112,8 +137,10 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 				continue;
 			int r = uthread__futex_wait(&rw->__writer_seq, seq, 1,
 			                            CLOCK_REALTIME, abstime);
-			if (r == ETIMEDOUT)
+			if (r == ETIMEDOUT) {
+				writer_gave_up(rw);
 				return ETIMEDOUT;
+			}
 			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
 		}
 	}

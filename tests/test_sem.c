@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sem.c - uthread_sem_*: posters and waiters balance exactly, trywait
+ * at zero, timed waits, the value limit, bad input, posting from a signal
+ * handler, destroy with a waiter, and a process-shared semaphore across
+ * fork().  Threads never call cmocka: they record what they saw and the
+ * main thread asserts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <uthread.h>
+#include "testutil.h"
+#include "syncutil.h"
+
+/* ------------------------------------------------------------------ */
+/* Posters and waiters                                                  */
+/* ------------------------------------------------------------------ */
+
+#define POSTERS 2
+#define WAITERS 2
+
+struct pc {
+	uthread_sem_t s;
+	long n;                 /* posts per poster = waits per waiter */
+	long waited;            /* atomic */
+	int errors;
+};
+
+static void *post_n(void *p)
+{
+	struct pc *x = p;
+
+	for (long i = 0; i < x->n; i++)
+		if (uthread_sem_post(&x->s) != 0)
+			__atomic_fetch_add(&x->errors, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *wait_n(void *p)
+{
+	struct pc *x = p;
+
+	for (long i = 0; i < x->n; i++) {
+		if (uthread_sem_wait(&x->s) != 0)
+			__atomic_fetch_add(&x->errors, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&x->waited, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void two_posters_and_two_waiters_balance_to_zero(void **state)
+{
+	struct pc x;
+	uthread_t t[POSTERS + WAITERS];
+	int v = -1;
+
+	(void)state;
+	memset(&x, 0, sizeof x);
+	x.n = su_iters(100000, 2000);
+	assert_int_equal(uthread_sem_init(&x.s, 0, 0), 0);
+	/* Waiters first: they find it empty and sleep. */
+	for (int i = 0; i < WAITERS; i++)
+		assert_int_equal(uthread_create(&t[i], NULL, wait_n, &x), 0);
+	for (int i = 0; i < POSTERS; i++)
+		assert_int_equal(uthread_create(&t[WAITERS + i], NULL, post_n, &x), 0);
+	for (int i = 0; i < POSTERS + WAITERS; i++)
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+	assert_int_equal(x.errors, 0);
+	assert_int_equal(x.waited, WAITERS * x.n);
+	assert_int_equal(uthread_sem_getvalue(&x.s, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_trywait(&x.s), EAGAIN);
+	assert_int_equal(uthread_sem_destroy(&x.s), 0);
+}
+
+/* Two semaphores passing a token back and forth: every wait sleeps and
+ * every post must wake it.  A lost wake hangs, which the child's alarm
+ * turns into a failure. */
+struct handoff {
+	uthread_sem_t ping, pong;
+	long n;
+};
+
+static void *answer(void *p)
+{
+	struct handoff *h = p;
+
+	for (long i = 0; i < h->n; i++) {
+		if (uthread_sem_wait(&h->ping) != 0 || uthread_sem_post(&h->pong) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static int handoff_body(void *arg)
+{
+	static struct handoff h;
+	uthread_t t;
+	void *ret = &h;
+	int v;
+
+	(void)arg;
+	h.n = su_iters(20000, 1000);
+	SU_CHECK(uthread_sem_init(&h.ping, 0, 0) == 0);
+	SU_CHECK(uthread_sem_init(&h.pong, 0, 0) == 0);
+	SU_CHECK(uthread_create(&t, NULL, answer, &h) == 0);
+	for (long i = 0; i < h.n; i++) {
+		SU_CHECK(uthread_sem_post(&h.ping) == 0);
+		SU_CHECK(uthread_sem_wait(&h.pong) == 0);
+	}
+	SU_CHECK(uthread_join(t, &ret) == 0);
+	SU_CHECK(ret == NULL);
+	SU_CHECK(uthread_sem_getvalue(&h.ping, &v) == 0 && v == 0);
+	SU_CHECK(uthread_sem_getvalue(&h.pong, &v) == 0 && v == 0);
+	return 0;
+}
+
+static void twenty_thousand_handoffs_between_two_semaphores_lose_no_wakeup(void **state)
+{
+	(void)state;
+	assert_int_equal(su_run_child(handoff_body, NULL, 30), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Values and errors                                                    */
+/* ------------------------------------------------------------------ */
+
+static void trywait_at_zero_is_eagain(void **state)
+{
+	uthread_sem_t s;
+	int v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 2), 0);
+	assert_int_equal(uthread_sem_trywait(&s), 0);
+	assert_int_equal(uthread_sem_trywait(&s), 0);
+	assert_int_equal(uthread_sem_trywait(&s), EAGAIN);
+	assert_int_equal(uthread_sem_trywait(&s), EAGAIN);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 0); /* the failed tries took nothing */
+	assert_int_equal(uthread_sem_post(&s), 0);
+	assert_int_equal(uthread_sem_trywait(&s), 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void getvalue_follows_posts_and_waits(void **state)
+{
+	uthread_sem_t s;
+	int v = -1;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 3), 0);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(uthread_sem_wait(&s), 0);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(uthread_sem_trywait(&s), 0);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 1);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(uthread_sem_post(&s), 0);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 11);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void timedwait_times_out_not_before_the_deadline(void **state)
+{
+	uthread_sem_t s;
+	struct timespec deadline;
+	double late;
+	int r, v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 0), 0);
+	deadline = su_deadline(CLOCK_REALTIME, 100);
+	r = uthread_sem_timedwait(&s, &deadline);
+	late = su_ms_late(CLOCK_REALTIME, &deadline);
+	assert_int_equal(r, ETIMEDOUT);
+	print_message("returned %.3f ms after the deadline\n", late);
+	assert_true(late >= 0.0);
+	assert_true(late < su_max_late_ms());
+	/* A token present: no timeout, even with a deadline in the past. */
+	assert_int_equal(uthread_sem_post(&s), 0);
+	deadline.tv_sec -= 10;
+	assert_int_equal(uthread_sem_timedwait(&s, &deadline), 0);
+	assert_int_equal(uthread_sem_timedwait(&s, &deadline), ETIMEDOUT);
+	deadline = (struct timespec){ -1, 0 }; /* before 1970 */
+	assert_int_equal(uthread_sem_timedwait(&s, &deadline), ETIMEDOUT);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 0);
+	/* The timed-out waiters are gone: destroy succeeds. */
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+struct later {
+	uthread_sem_t *s;
+	long ms;
+};
+
+static void *post_later(void *p)
+{
+	struct later *l = p;
+
+	tu_sleep_ms(l->ms);
+	uthread_sem_post(l->s);
+	return NULL;
+}
+
+static void timedwait_returns_zero_when_posted_before_the_deadline(void **state)
+{
+	uthread_sem_t s;
+	struct later l = { &s, 30 };
+	struct timespec deadline;
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 0), 0);
+	assert_int_equal(uthread_create(&t, NULL, post_later, &l), 0);
+	deadline = su_deadline(CLOCK_REALTIME, 10000);
+	assert_int_equal(uthread_sem_timedwait(&s, &deadline), 0);
+	assert_true(su_ms_late(CLOCK_REALTIME, &deadline) < -5000.0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void timedwait_with_a_bad_timespec_is_einval(void **state)
+{
+	uthread_sem_t s;
+	struct timespec neg = su_deadline(CLOCK_REALTIME, 1000), big = neg;
+	int v;
+
+	(void)state;
+	neg.tv_nsec = -1;
+	big.tv_nsec = 1000000000L;
+	assert_int_equal(uthread_sem_init(&s, 0, 1), 0);
+	assert_int_equal(uthread_sem_timedwait(&s, &neg), EINVAL);
+	assert_int_equal(uthread_sem_timedwait(&s, &big), EINVAL);
+	assert_int_equal(uthread_sem_timedwait(&s, NULL), EINVAL);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 1); /* nothing taken */
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void post_at_the_maximum_value_is_eoverflow(void **state)
+{
+	uthread_sem_t s;
+	int v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, UTHREAD_SEM_VALUE_MAX), 0);
+	assert_int_equal(uthread_sem_post(&s), EOVERFLOW);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal((unsigned)v, UTHREAD_SEM_VALUE_MAX);
+	assert_int_equal(uthread_sem_trywait(&s), 0);
+	assert_int_equal(uthread_sem_post(&s), 0);
+	assert_int_equal(uthread_sem_post(&s), EOVERFLOW);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void init_rejects_values_above_the_maximum_and_bad_pshared(void **state)
+{
+	uthread_sem_t s;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, UTHREAD_SEM_VALUE_MAX + 1u), EINVAL);
+	assert_int_equal(uthread_sem_init(&s, 0, ~0u), EINVAL);
+	assert_int_equal(uthread_sem_init(&s, 2, 0), EINVAL);
+	assert_int_equal(uthread_sem_init(&s, -1, 0), EINVAL);
+	assert_int_equal(uthread_sem_init(NULL, 0, 0), EINVAL);
+	assert_int_equal(uthread_sem_init(&s, 1, 0), 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void operations_on_null_or_destroyed_semaphores_are_einval(void **state)
+{
+	uthread_sem_t s;
+	struct timespec deadline = su_deadline(CLOCK_REALTIME, 1000);
+	int v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_destroy(NULL), EINVAL);
+	assert_int_equal(uthread_sem_wait(NULL), EINVAL);
+	assert_int_equal(uthread_sem_trywait(NULL), EINVAL);
+	assert_int_equal(uthread_sem_timedwait(NULL, &deadline), EINVAL);
+	assert_int_equal(uthread_sem_post(NULL), EINVAL);
+	assert_int_equal(uthread_sem_getvalue(NULL, &v), EINVAL);
+	assert_int_equal(uthread_sem_init(&s, 0, 1), 0);
+	assert_int_equal(uthread_sem_getvalue(&s, NULL), EINVAL);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+	assert_int_equal(uthread_sem_wait(&s), EINVAL);
+	assert_int_equal(uthread_sem_trywait(&s), EINVAL);
+	assert_int_equal(uthread_sem_timedwait(&s, &deadline), EINVAL);
+	assert_int_equal(uthread_sem_post(&s), EINVAL);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), EINVAL);
+	assert_int_equal(uthread_sem_destroy(&s), EINVAL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Posting from a signal handler                                        */
+/* ------------------------------------------------------------------ */
+
+static uthread_sem_t alarm_sem;
+static volatile int alarm_posts, alarm_errors;
+
+static void post_from_handler(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (uthread_sem_post(&alarm_sem) == 0)
+		alarm_posts++;
+	else
+		alarm_errors++;
+	errno = saved;
+}
+
+static void post_from_a_timer_signal_handler_wakes_the_waiter(void **state)
+{
+	struct itimerval it;
+	long long t0;
+	int v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
+	alarm_posts = alarm_errors = 0;
+	su_handle(SIGALRM, post_from_handler, 0);
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_usec = 50000;
+	t0 = tu_now_ms();
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	/* The handler runs in this thread, inside the wait (or just before). */
+	assert_int_equal(uthread_sem_wait(&alarm_sem), 0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(alarm_posts, 1);
+	assert_int_equal(alarm_errors, 0);
+	assert_true(tu_now_ms() - t0 >= 40);
+	assert_int_equal(uthread_sem_getvalue(&alarm_sem, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+struct sleeper {
+	uthread_sem_t *s;
+	int r;
+	int done;
+};
+
+static void *sem_wait_once(void *p)
+{
+	struct sleeper *w = p;
+
+	w->r = uthread_sem_wait(w->s);
+	su_set(&w->done, 1);
+	return NULL;
+}
+
+static void post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter(void **state)
+{
+	struct sleeper w = { &alarm_sem, -1, 0 };
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
+	alarm_posts = alarm_errors = 0;
+	su_handle(SIGALRM, post_from_handler, 1);
+	assert_int_equal(uthread_create(&t, NULL, sem_wait_once, &w), 0);
+	assert_true(su_wait_futex_sleep(su_tid(t), 5000));
+	usleep(1000);
+	assert_int_equal(su_get(&w.done), 0);
+	/* raise() runs the handler here, in the main thread. */
+	assert_int_equal(raise(SIGALRM), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(w.r, 0);
+	assert_int_equal(alarm_posts, 1);
+	assert_int_equal(alarm_errors, 0);
+	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Destroy with a waiter                                                */
+/* ------------------------------------------------------------------ */
+
+static void destroy_with_a_waiter_is_ebusy(void **state)
+{
+	uthread_sem_t s;
+	struct sleeper w = { &s, -1, 0 };
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 0), 0);
+	assert_int_equal(uthread_create(&t, NULL, sem_wait_once, &w), 0);
+	assert_true(su_wait_futex_sleep(su_tid(t), 5000));
+	assert_int_equal(uthread_sem_destroy(&s), EBUSY);
+	/* Still a working semaphore. */
+	assert_int_equal(uthread_sem_post(&s), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(w.r, 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Process-shared                                                       */
+/* ------------------------------------------------------------------ */
+
+struct shared_area {
+	uthread_sem_t to_parent, to_child;
+};
+
+static void process_shared_semaphore_works_across_fork(void **state)
+{
+	struct shared_area *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+	                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct timespec deadline;
+	int st, v;
+	pid_t pid;
+
+	(void)state;
+	assert_true(sh != MAP_FAILED);
+	assert_int_equal(uthread_sem_init(&sh->to_parent, 1, 0), 0);
+	assert_int_equal(uthread_sem_init(&sh->to_child, 1, 0), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct timespec d = su_deadline(CLOCK_REALTIME, 10000);
+
+		/* Let the parent fall asleep first, then wake it. */
+		tu_sleep_ms(50);
+		if (uthread_sem_post(&sh->to_parent) != 0)
+			_exit(2);
+		/* And be woken by it. */
+		if (uthread_sem_timedwait(&sh->to_child, &d) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	deadline = su_deadline(CLOCK_REALTIME, 10000);
+	/* A private futex would never see the child's wake: ETIMEDOUT. */
+	assert_int_equal(uthread_sem_timedwait(&sh->to_parent, &deadline), 0);
+	tu_sleep_ms(50); /* the child sleeps in its wait by now */
+	assert_int_equal(uthread_sem_post(&sh->to_child), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(uthread_sem_getvalue(&sh->to_parent, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_getvalue(&sh->to_child, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_destroy(&sh->to_parent), 0);
+	assert_int_equal(uthread_sem_destroy(&sh->to_child), 0);
+	munmap(sh, sizeof *sh);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(two_posters_and_two_waiters_balance_to_zero),
+		cmocka_unit_test(twenty_thousand_handoffs_between_two_semaphores_lose_no_wakeup),
+		cmocka_unit_test(trywait_at_zero_is_eagain),
+		cmocka_unit_test(getvalue_follows_posts_and_waits),
+		cmocka_unit_test(timedwait_times_out_not_before_the_deadline),
+		cmocka_unit_test(timedwait_returns_zero_when_posted_before_the_deadline),
+		cmocka_unit_test(timedwait_with_a_bad_timespec_is_einval),
+		cmocka_unit_test(post_at_the_maximum_value_is_eoverflow),
+		cmocka_unit_test(init_rejects_values_above_the_maximum_and_bad_pshared),
+		cmocka_unit_test(operations_on_null_or_destroyed_semaphores_are_einval),
+		cmocka_unit_test(post_from_a_timer_signal_handler_wakes_the_waiter),
+		cmocka_unit_test(post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter),
+		cmocka_unit_test(destroy_with_a_waiter_is_ebusy),
+		cmocka_unit_test(process_shared_semaphore_works_across_fork),
+	};
+
+	su_watchdog(60);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
