@@ -952,7 +952,14 @@ static void race_claims(int njoin, int ndetach)
 	while (tu_count_tasks() != tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks);
-	assert_int_equal(tu_count_own_maps(), maps);
+	/*
+	 * No leak: after 1000 rounds the mappings may differ from round 20's
+	 * only by what is bounded by design: blocks parked in the stack cache
+	 * (64, two mappings each; detached winners park theirs as they end)
+	 * and glibc malloc arenas (8 per CPU, two mappings each).  A leak of
+	 * one block per round would add ~2000.
+	 */
+	assert_true(tu_count_own_maps() <= maps + 2 * 64 + 2 * 16);
 }
 
 static void racing_joins_exactly_one_succeeds(void **state)
