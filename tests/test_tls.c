@@ -146,17 +146,20 @@ static void check_flavour(const struct flavour *fl,
 			fl = load();
 			assert_non_null(fl);
 			__atomic_store_n(&run.fl, fl, __ATOMIC_RELEASE);
-		}
-		for (int i = 0; i < NT; i++)
-			assert_int_equal(uthread_join(t[i], NULL), 0);
-		if (load) {
-			/* The main thread's copy, made after the threads' own. */
+			/*
+			 * The main thread's copy, made after the threads' own but
+			 * before they are joined: a join frees a thread's dynamic
+			 * TLS, whose address the main thread's could then reuse.
+			 */
+			lu_spin_until(&run.written, NT);
 			assert_int_equal(fl->get(), fl->init);
 			assert_true(fl->text_ok());
 			fl->set(MAIN_VALUE);
 			main_addr = fl->addr();
 			load = NULL; /* later rounds: an already loaded library */
 		}
+		for (int i = 0; i < NT; i++)
+			assert_int_equal(uthread_join(t[i], NULL), 0);
 		assert_int_equal(fl->get(), MAIN_VALUE);
 		for (int i = 0; i < NT; i++) {
 			assert_int_equal(run.s[i].initial, fl->init);

@@ -107,6 +107,8 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
 	sigmask_set(&t->sigmask, NULL);
 	if (tid < 0) {
+		/* No thread ran: the word must read "ended" for the cache. */
+		*uthread__tcb_tid(b->tp) = 0;
 		uthread__live_dec();
 		uthread__tcb_release(b->tp, t);
 		uthread__block_release(b);
