@@ -78,7 +78,7 @@ int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
 		            abstime, NULL, 0) == 0)
 			return 0;
 		switch (errno) {
-		case EINTR:     continue;         /* a handler ran: queue again */
+		case EINTR:     continue;         /* a handler ran: queue again */ /* NOLINT(bugprone-branch-clone): one errno a line, each with its reason */
 		case EAGAIN:    continue;         /* owner exiting: try again */
 		case ETIMEDOUT: return ETIMEDOUT;
 		case EDEADLK:   return EDEADLK;   /* the word already holds our tid */

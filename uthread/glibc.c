@@ -25,6 +25,8 @@
 
 /* tcbhead_t, the head of struct pthread on x86-64 (sysdeps/x86_64/nptl/tls.h). */
 #define TCB_SELF0            0x00 /* tcb: points to itself */
+#define TCB_DTV              0x08 /* dtv: one dtv_t past the dtv's start */
+#define DTV_T_SIZE           16   /* sizeof(dtv_t): a {val, to_free} pair */
 #define TCB_SELF             0x10 /* self: points to itself */
 #define TCB_MULTIPLE_THREADS 0x18 /* int: malloc drops lock prefixes if 0 */
 #define TCB_STACK_GUARD      0x28 /* stack-protector canary */
@@ -71,8 +73,8 @@ struct pthread_key_data {
 #define PTHREAD_KEY_ROUNDS 4        /* PTHREAD_DESTRUCTOR_ITERATIONS */
 
 /* Probe thread's stack, chosen odd so its fields are unmistakable. */
-#define PROBE_GUARD (5 * 4096)
-#define PROBE_STACK (256 * 1024 + 3 * 4096)
+#define PROBE_GUARD ((size_t)5 * 4096)
+#define PROBE_STACK ((size_t)256 * 1024 + (size_t)3 * 4096)
 
 static int init_error;     /* 0, or ENOTSUP after a failed check */
 static uint32_t init_done; /* 0 not yet, 1 done; atomic */
@@ -130,6 +132,11 @@ static void *probe(void *unused)
 	CHECK(*(char **)(tp + TCB_SELF0) == tp && *(char **)(tp + TCB_SELF) == tp,
 	      "the thread pointer points at itself (tcbhead.tcb, .self)");
 	CHECK((pthread_t)tp == pthread_self(), "pthread_self() is the thread pointer");
+	/* dtv[-1].counter, just before what the TCB points at, is the dtv's
+	 * length (the slots allocated, at least one per loaded module). */
+	size_t dtv_len = *(size_t *)(*(char **)(tp + TCB_DTV) - DTV_T_SIZE);
+	CHECK(dtv_len > 0 && dtv_len < (1u << 20),
+	      "tcbhead.dtv points one dtv_t past the dtv's length slot");
 	CHECK(*(int *)(tp + TCB_MULTIPLE_THREADS) == 1,
 	      "tcbhead.multiple_threads (offset 0x18) is 1 in a new thread");
 	CHECK(*(pid_t *)(tp + g.tid_off) == (pid_t)syscall(SYS_gettid),
@@ -294,7 +301,7 @@ static int do_init(void)
 	}
 	if (tid_d->bits != 32 || tid_d->count != 1 ||
 	    tid_d->offset + 4 > g.sizeof_pthread ||
-	    list_d->bits != 8 * 2 * sizeof(void *) || list_d->count != 1 ||
+	    list_d->bits != 8 * sizeof(void *) * 2 || list_d->count != 1 ||
 	    list_d->offset + 16 > g.sizeof_pthread) {
 		failed_check = "the libthread_db descriptors of tid and list have "
 		               "the expected format";
@@ -360,8 +367,8 @@ int uthread__ensure_init(void)
 			return EAGAIN;
 		}
 		if (r) {
-			fprintf(stderr, "uthread: start-up check failed: %s; "
-			        "refusing to create threads\n", failed_check);
+			(void)fprintf(stderr, "uthread: start-up check failed: %s; "
+			              "refusing to create threads\n", failed_check);
 			init_error = r;
 		}
 		__atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
@@ -405,6 +412,7 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 	memset(tp, 0, g.sizeof_pthread);
 	if (!g.allocate_tls(tp))
 		return EAGAIN;
+	b->dtv_block = *(char **)(tp + TCB_DTV) - DTV_T_SIZE;
 	*(char **)(tp + TCB_SELF0) = tp;
 	*(char **)(tp + TCB_SELF) = tp;
 	*(int *)(tp + TCB_MULTIPLE_THREADS) = 1;

@@ -88,6 +88,13 @@ struct uthread__block {
 	size_t guard_size;            /* cache key */
 	char *tp;                     /* thread pointer = glibc TCB */
 	char *stack_top;              /* initial stack pointer of the child */
+	/*
+	 * Start of the dtv glibc allocated for this block.  The TCB only
+	 * holds dtv + 1, an interior pointer; this copy (in mapped memory,
+	 * which memcheck scans) keeps the dtv of a thread that is still
+	 * running at exit, or absent in a fork child, from looking leaked.
+	 */
+	void *dtv_block;
 	struct uthread__block *next;  /* stack cache list */
 };
 

@@ -96,12 +96,15 @@ static void writer_gave_up(uthread_rwlock_t *rw)
 
 static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 {
-	uint32_t s = 0, other_writers = 0;
+	uint32_t s = 0;
 
 	UTHREAD__IGNORE(rw, 3 * sizeof(int));
 	/* Acquire: the previous holders' writes are visible. */
 	if (!__atomic_compare_exchange_n(&rw->__state, &s, WRITE_LOCKED, 0,
 	                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		/* WRITERS_WAITING once we have slept: kept across the retries. */
+		uint32_t other_writers = 0;
+
 		if ((s & MASK) == WRITE_LOCKED && writer_is_me(rw))
 			return EDEADLK;
 		if (try)
