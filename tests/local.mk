@@ -13,6 +13,7 @@ include $(top_srcdir)/tests/lifecycle.mk
 include $(top_srcdir)/tests/libc.mk
 include $(top_srcdir)/tests/sync.mk
 include $(top_srcdir)/tests/demos.mk
+include $(top_srcdir)/tests/hardening.mk
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;

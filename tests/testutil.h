@@ -204,4 +204,20 @@ static inline long tu_task_syscall(pid_t tid)
 	return nr;
 }
 
+/* ------------------------------------------------------------------ */
+/* Added for the hardening tests.                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The word at offset off of the calling thread's TCB (%fs:off on x86-64):
+ * 0x28 is the stack-protector canary, 0x30 the pointer guard.
+ */
+static inline uintptr_t tu_tcb_word(uintptr_t off)
+{
+	uintptr_t v;
+
+	__asm__ volatile("mov %%fs:(%1), %0" : "=r"(v) : "r"(off));
+	return v;
+}
+
 #endif
