@@ -209,9 +209,23 @@ static int disown(uthread_mutex_t *m, int kind, int *err)
 	return 1;
 }
 
+/* Ownership and recursion checks, then the release itself (any kind). */
+static int release(uthread_mutex_t *m, int kind)
+{
+	int err;
+
+	if (!disown(m, kind, &err))
+		return err;
+	UTHREAD__LOCK_RELEASED(m, 1);
+	if (kind & UTHREAD__MUTEX_PI)
+		return pi_unlock(m, uthread__tid());
+	plain_unlock(m);
+	return 0;
+}
+
 int uthread_mutex_unlock(uthread_mutex_t *m)
 {
-	int kind, err;
+	int kind;
 
 	if (!m)
 		return EINVAL;
@@ -223,18 +237,12 @@ int uthread_mutex_unlock(uthread_mutex_t *m)
 	}
 	if (!uthread__mutex_kind_valid(kind))
 		return EINVAL;
-	if (!disown(m, kind, &err))
-		return err;
-	UTHREAD__LOCK_RELEASED(m, 1);
-	if (kind & UTHREAD__MUTEX_PI)
-		return pi_unlock(m, uthread__tid());
-	plain_unlock(m);
-	return 0;
+	return release(m, kind);
 }
 
 int uthread__mutex_unlock_for_wait(uthread_mutex_t *m, unsigned *depth)
 {
-	int kind = m->__kind, err;
+	int kind = m->__kind;
 
 	if (!uthread__mutex_kind_valid(kind))
 		return EINVAL;
@@ -245,13 +253,7 @@ int uthread__mutex_unlock_for_wait(uthread_mutex_t *m, unsigned *depth)
 		*depth = m->__count;
 		m->__count = 0;
 	}
-	if (!disown(m, kind, &err))
-		return err;
-	UTHREAD__LOCK_RELEASED(m, 1);
-	if (kind & UTHREAD__MUTEX_PI)
-		return pi_unlock(m, uthread__tid());
-	plain_unlock(m);
-	return 0;
+	return release(m, kind);
 }
 
 void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
