@@ -14,6 +14,7 @@ include $(top_srcdir)/tests/libc.mk
 include $(top_srcdir)/tests/sync.mk
 include $(top_srcdir)/tests/demos.mk
 include $(top_srcdir)/tests/hardening.mk
+include $(top_srcdir)/tests/valgrind.mk
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
