@@ -59,6 +59,7 @@ extern int uthread__vg UTHREAD__HIDDEN;
 	                                (h), 0, 0, 0, 0);                      \
 	VALGRIND_DO_CLIENT_REQUEST_STMT(UTHREAD__DRD_REQ(6), (h), 0, 0, 0, 0))
 #else
+#define UTHREAD__VG(stmt)             do { } while (0)
 #define UTHREAD__MEM_UNDEFINED(addr, len) ((void)(addr), (void)(len))
 #define UTHREAD__HAPPENS_BEFORE(addr) ((void)(addr))
 #define UTHREAD__HAPPENS_AFTER(addr)  ((void)(addr))

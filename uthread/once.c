@@ -11,18 +11,10 @@
 
 enum { NOT_RUN = 0, RUNNING = 1, RUNNING_WAITED = 2, DONE = 3 };
 
-int uthread_once(uthread_once_t *control, void (*init)(void))
+/* First calls: run init, or wait for the thread that runs it. */
+__attribute__((__noinline__))
+static int once_slow(uthread_once_t *control, void (*init)(void), uint32_t s)
 {
-	uint32_t s;
-
-	if (!control || !init)
-		return EINVAL;
-	/* Acquire pairs with the release of DONE: init's writes are visible. */
-	s = __atomic_load_n(control, __ATOMIC_ACQUIRE);
-	if (s == DONE) {
-		UTHREAD__HAPPENS_AFTER(control);
-		return 0;
-	}
 	UTHREAD__IGNORE(control, sizeof *control);
 	for (;;) {
 		if (s == NOT_RUN) {
@@ -50,4 +42,20 @@ int uthread_once(uthread_once_t *control, void (*init)(void))
 		(void)uthread__futex_wait(control, RUNNING_WAITED, 1, CLOCK_MONOTONIC, NULL);
 		s = __atomic_load_n(control, __ATOMIC_ACQUIRE);
 	}
+}
+
+int uthread_once(uthread_once_t *control, void (*init)(void))
+{
+	uint32_t s;
+
+	if (!control || !init)
+		return EINVAL;
+	/* Acquire pairs with the release of DONE: init's writes are visible.
+	 * Every call after the first ends here, without a stack frame. */
+	s = __atomic_load_n(control, __ATOMIC_ACQUIRE);
+	if (s == DONE) {
+		UTHREAD__HAPPENS_AFTER(control);
+		return 0;
+	}
+	return once_slow(control, init, s);
 }
