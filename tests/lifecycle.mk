@@ -38,3 +38,10 @@ check_PROGRAMS += tests/test_signal
 tests_test_signal_SOURCES = tests/test_signal.c tests/testutil.h
 tests_test_signal_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_signal_LDADD = $(TEST_LDADD)
+
+# fork() during the library's first-time initialisation.
+TESTS_C += tests/test_fork_init
+check_PROGRAMS += tests/test_fork_init
+tests_test_fork_init_SOURCES = tests/test_fork_init.c tests/testutil.h
+tests_test_fork_init_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_fork_init_LDADD = $(TEST_LDADD)

@@ -377,6 +377,17 @@ int uthread__ensure_init(void)
 	return init_error;
 }
 
+/*
+ * fork() child: a parent thread may have been inside do_init, holding the
+ * lock; that thread does not exist here.  Unlock it: if init had not
+ * finished (init_done still 0), the child's first create runs it afresh,
+ * overwriting whatever half-filled state it inherited.
+ */
+void uthread__glibc_atfork_child(void)
+{
+	init_lock = UTHREAD__LOCK_INIT;
+}
+
 size_t uthread__tcb_span_below(void)
 {
 	return (g.tls_static_size + g.tls_static_align - 1) & ~(g.tls_static_align - 1);

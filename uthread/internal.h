@@ -100,6 +100,7 @@ struct uthread__block {
 
 /* glibc.c: the only file that knows glibc's private layout. */
 int uthread__ensure_init(void) UTHREAD__HIDDEN;
+void uthread__glibc_atfork_child(void) UTHREAD__HIDDEN;
 int uthread__tcb_build(struct uthread__block *b, struct uthread *t) UTHREAD__HIDDEN;
 int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
 void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
