@@ -13,6 +13,7 @@ include $(top_srcdir)/tests/lifecycle.mk
 include $(top_srcdir)/tests/libc.mk
 include $(top_srcdir)/tests/sync.mk
 include $(top_srcdir)/tests/demos.mk
+include $(top_srcdir)/tests/faults.mk
 include $(top_srcdir)/tests/hardening.mk
 include $(top_srcdir)/tests/valgrind.mk
 

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+# Stress runs, never part of 'make check':
+#   make stress           every scenario at full scale, natively
+#   make stress-valgrind  small scale under memcheck, helgrind and DRD
+#                         (or one tool: stress-memcheck, stress-helgrind,
+#                         stress-drd)
+# STRESS_FLAGS adds options or scenario names, e.g.
+#   make stress STRESS_FLAGS='fork signals'
+EXTRA_PROGRAMS += tests/stress/uthread-stress
+tests_stress_uthread_stress_SOURCES = tests/stress/stress.c tests/testutil.h
+tests_stress_uthread_stress_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_stress_uthread_stress_LDADD = libuthread.la
+
+STRESS_FLAGS =
+STRESS_PROGRAM = tests/stress/uthread-stress$(EXEEXT)
+
+stress: $(STRESS_PROGRAM)
+	./$(STRESS_PROGRAM) --scale full $(STRESS_FLAGS)
+
+# Through libtool, so valgrind checks the real program, not the wrapper
+# script.  Forked children are checked too but print nothing; a child that
+# fails says so through its exit status, which the program checks.
+STRESS_VALGRIND = $(LIBTOOL) --mode=execute $(VALGRIND) --error-exitcode=1 \
+	--num-callers=30 --max-threads=1200 --child-silent-after-fork=yes \
+	--suppressions=$(top_srcdir)/tests/valgrind.supp
+STRESS_VALGRIND_memcheck = --tool=memcheck --leak-check=full \
+	--errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible
+STRESS_VALGRIND_helgrind = --tool=helgrind --history-level=approx
+STRESS_VALGRIND_drd = --tool=drd
+
+stress-memcheck stress-helgrind stress-drd: $(STRESS_PROGRAM)
+	@test -n "$(VALGRIND)" || { echo "$@: valgrind not found (configure found none)"; exit 1; }
+	@tool=$(@:stress-%=%); \
+	case $$tool in \
+	memcheck) flags='$(STRESS_VALGRIND_memcheck)' ;; \
+	helgrind) flags='$(STRESS_VALGRIND_helgrind)' ;; \
+	drd) flags='$(STRESS_VALGRIND_drd)' ;; \
+	esac; \
+	echo "== $$tool"; \
+	$(STRESS_VALGRIND) $$flags ./$(STRESS_PROGRAM) --scale small $(STRESS_FLAGS)
+
+# All three, each to the end even if one fails; fails if any did.
+stress-valgrind: $(STRESS_PROGRAM)
+	@failed=; \
+	for tool in memcheck helgrind drd; do \
+	  $(MAKE) $(AM_MAKEFLAGS) stress-$$tool || failed="$$failed $$tool"; \
+	done; \
+	if test -n "$$failed"; then echo "stress-valgrind: failed under:$$failed"; exit 1; fi; \
+	echo "stress-valgrind: clean under memcheck, helgrind and drd"
+
+.PHONY: stress stress-valgrind stress-memcheck stress-helgrind stress-drd
