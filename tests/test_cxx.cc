@@ -153,9 +153,9 @@ void thread_local_destructors_run_in_detached_threads(void **)
 		sum += 2000 + i;
 	}
 	uthread_attr_destroy(&a);
-	long long end = lu_now_ms() + 10000;
-	while (destroyed.load() < NT && lu_now_ms() < end)
-		lu_sleep_ms(1);
+	long long end = tu_now_ms() + 10000;
+	while (destroyed.load() < NT && tu_now_ms() < end)
+		tu_sleep_ms(1);
 	assert_int_equal(constructed.load(), NT);
 	assert_int_equal(destroyed.load(), NT);
 	assert_int_equal(destroyed_sum.load(), sum);

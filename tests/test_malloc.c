@@ -558,7 +558,7 @@ static int stream_child(void *arg)
 
 	(void)arg;
 	memset(&ring, 0, sizeof ring);
-	ring.n = lu_on_valgrind() ? 20000 : 1000000;
+	ring.n = tu_on_valgrind() ? 20000 : 1000000;
 	if (uthread_create(&c, NULL, stream_consumer, NULL) ||
 	    uthread_create(&p, NULL, stream_producer, NULL) ||
 	    uthread_join(p, &rp) || uthread_join(c, &rc))

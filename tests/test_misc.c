@@ -95,7 +95,7 @@ static void hold_dtv_for_valgrind(void)
 {
 	uintptr_t dtv;
 
-	if (!lu_on_valgrind())
+	if (!tu_on_valgrind())
 		return;
 	__asm__ volatile("mov %%fs:8, %0" : "=r"(dtv));
 	live_dtv = (void *)(dtv - 16);
@@ -419,7 +419,7 @@ static pthread_t main_pthread;
 
 static void *target_body(void *arg)
 {
-	long long end = lu_now_ms() + 10000;
+	long long end = tu_now_ms() + 10000;
 
 	(void)arg;
 	target.self = pthread_self();
@@ -427,7 +427,7 @@ static void *target_body(void *arg)
 	target.equal_to_main = pthread_equal(target.self, main_pthread);
 	__atomic_store_n(&target.published, 1, __ATOMIC_RELEASE);
 	while (!handler_runs) {
-		if (lu_now_ms() > end) {
+		if (tu_now_ms() > end) {
 			target.timed_out = 1;
 			break;
 		}
@@ -881,7 +881,7 @@ static void *lock_and_leave_detached(void *arg)
 static void robust_mutexes_left_locked_by_detached_threads_report_owner_dead(void **state)
 {
 	uthread_attr_t a;
-	int tasks0 = lu_count_tasks(), dead = 0, busy = 0;
+	int tasks0 = tu_count_tasks(), dead = 0, busy = 0;
 	long long end;
 
 	(void)state;
@@ -899,10 +899,10 @@ static void robust_mutexes_left_locked_by_detached_threads_report_owner_dead(voi
 	lu_spin_until(&det_locked, NDETACHED);
 	__atomic_store_n(&det_go, 1, __ATOMIC_RELEASE);
 	/* Gone from /proc: the kernel has finished with their robust lists. */
-	end = lu_now_ms() + 20000;
-	while (lu_count_tasks() > tasks0 && lu_now_ms() < end)
-		lu_sleep_ms(1);
-	assert_int_equal(lu_count_tasks(), tasks0);
+	end = tu_now_ms() + 20000;
+	while (tu_count_tasks() > tasks0 && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	assert_int_equal(tu_count_tasks(), tasks0);
 	for (int i = 0; i < NDETACHED; i++) {
 		int r = pthread_mutex_trylock(&det_mutex[i]);
 		dead += r == EOWNERDEAD;
@@ -986,7 +986,7 @@ static void *use_thread_buffers(void *arg)
 static size_t held_bytes(void)
 {
 #ifdef HAVE_MEMCHECK_H
-	if (lu_on_valgrind()) {
+	if (tu_on_valgrind()) {
 		unsigned long leaked = 0, dubious = 0, reachable = 0, suppressed = 0;
 		VALGRIND_DO_QUICK_LEAK_CHECK;
 		VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
@@ -1004,7 +1004,7 @@ static size_t held_bytes(void)
  */
 static void libc_per_thread_buffers_are_freed_when_threads_end(void **state)
 {
-	int n = lu_on_valgrind() ? 50 : 500;
+	int n = tu_on_valgrind() ? 50 : 500;
 	size_t before;
 
 	(void)state;

@@ -28,7 +28,7 @@
 
 static int lines_per_thread(void)
 {
-	return lu_on_valgrind() ? 1000 : 10000;
+	return tu_on_valgrind() ? 1000 : 10000;
 }
 
 /* The payload of line seq of thread t: differs between any two lines. */
