@@ -2116,21 +2116,24 @@ static int warm_up(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: uthread-stress [--scale small|full] [--repeat N] [--list] [--help]\n"
-	        "                      [SCENARIO...]\n"
+	        "usage: uthread-stress [--scale small|full] [--alive N] [--skip NAME]\n"
+	        "                      [--repeat N] [--list] [--help] [SCENARIO...]\n"
 	        "Runs the named scenarios (default: all) and checks each for lost or\n"
 	        "duplicated work, and that mappings, heap and threads return to where\n"
 	        "they started.  Exit status 0 only if every check passed.\n"
 	        "  --scale full   the full sizes (default natively)\n"
 	        "  --scale small  small sizes, for valgrind (default under valgrind)\n"
+	        "  --alive N      threads alive at once in many-alive (and the warm-up)\n"
+	        "  --skip NAME    leave scenario NAME out (may be repeated)\n"
 	        "  --repeat N     run the scenarios N times (growth shows as a leak)\n"
 	        "  --list         name and describe the scenarios\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *only[NSCENARIOS + 1];
-	int nonly = 0, total_fail = 0, ran = 0, tasks0, maps0, repeat = 1;
+	const char *only[NSCENARIOS + 1], *skipped[NSCENARIOS + 1];
+	static struct sizes custom;
+	int nonly = 0, nskip = 0, total_fail = 0, ran = 0, tasks0, maps0, repeat = 1, alive_n = 0;
 	size_t heap0, use0, mapped0 = 0;
 	long long t_all = tu_now_ms();
 	ssize_t l;
@@ -2155,6 +2158,18 @@ int main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+		} else if (strcmp(argv[i], "--alive") == 0 && i + 1 < argc) {
+			alive_n = atoi(argv[++i]);
+			if (alive_n < 1 || alive_n > MAX_ALIVE) {
+				usage(stderr);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--skip") == 0 && i + 1 < argc) {
+			if (nskip == (int)NSCENARIOS) {
+				usage(stderr);
+				return 2;
+			}
+			skipped[nskip++] = argv[++i];
 		} else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
 			repeat = atoi(argv[++i]);
 			if (repeat < 1) {
@@ -2177,6 +2192,11 @@ int main(int argc, char **argv)
 			}
 			only[nonly++] = argv[i];
 		}
+	}
+	if (alive_n) {
+		custom = *S;
+		custom.alive = alive_n;
+		S = &custom;
 	}
 	l = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
 	if (l <= 0) {
@@ -2201,9 +2221,9 @@ int main(int argc, char **argv)
 	maps0 = read_own_maps(maps0_text, sizeof maps0_text, &mapped0);
 	heap0 = tu_heap_bytes();
 	use0 = heap_in_use();
-	printf("uthread-stress: %s scale%s; %d mappings, heap %zu KiB (%zu KiB in use) "
-	       "after warm-up\n", S == &full_sizes ? "full" : "small",
-	       on_valgrind ? ", under valgrind" : "", maps0, heap0 / 1024, use0 / 1024);
+	printf("uthread-stress: %s scale%s, %d alive at once; %d mappings, heap %zu KiB "
+	       "(%zu KiB in use) after warm-up\n", S->cycles == full_sizes.cycles ? "full" : "small",
+	       on_valgrind ? ", under valgrind" : "", S->alive, maps0, heap0 / 1024, use0 / 1024);
 
 	for (size_t k = 0; k < NSCENARIOS * (size_t)repeat; k++) {
 		const struct scenario *sc = &scenarios[k % NSCENARIOS];
@@ -2212,10 +2232,12 @@ int main(int argc, char **argv)
 		int maps, tasks;
 		size_t heap, use, heap_before, use_before, allowed, mapped = 0;
 
-		if (nonly) {
-			int want = 0;
+		if (nonly || nskip) {
+			int want = !nonly;
 			for (int i = 0; i < nonly; i++)
 				want |= strcmp(only[i], sc->name) == 0;
+			for (int i = 0; i < nskip; i++)
+				want &= strcmp(skipped[i], sc->name) != 0;
 			if (!want)
 				continue;
 		}
