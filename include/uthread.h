@@ -235,11 +235,13 @@ typedef struct {
 	unsigned int __lock;  /* futex word */
 	int __kind;           /* type | protocol flags */
 	int __owner;          /* tid of the owner (errorcheck, recursive) */
+	unsigned int __spin;  /* backoff hint: recent failed spins */
 	unsigned int __count; /* recursion depth beyond the first lock */
-	void *__reserved[3];
+	int __known;          /* under valgrind: the tools have seen it */
+	void *__reserved[2];
 } uthread_mutex_t;
 
-#define UTHREAD_MUTEX_INITIALIZER { 0, 0, 0, 0, { 0, 0, 0 } }
+#define UTHREAD_MUTEX_INITIALIZER { 0, 0, 0, 0, 0, 0, { 0, 0 } }
 
 /*
  * Initialise m with attr (NULL: a normal mutex).
@@ -300,11 +302,13 @@ typedef struct {
 	unsigned int __seq;     /* futex word: bumped by every signal */
 	unsigned int __waiters; /* threads between wait's start and wake-up */
 	int __clock;            /* 0: CLOCK_REALTIME, else clock id + 1 */
-	int __reserved;
+	unsigned int __sleepers; /* waiters asleep in the kernel, or about to be */
 	void *__mutex;          /* the mutex waiters use, for requeueing */
+	unsigned int __spin;    /* backoff hint: recent failed spins */
+	int __reserved;
 } uthread_cond_t;
 
-#define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0 }
+#define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0, 0, 0 }
 
 /* Errors: EINVAL cond is NULL or attr is not initialised. */
 int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr);
@@ -406,7 +410,7 @@ typedef struct {
 	unsigned int __state;        /* readers | write-locked | waiting bits */
 	unsigned int __writer_seq;   /* futex word writers sleep on */
 	int __writer;                /* tid of the write owner */
-	int __reserved;
+	unsigned int __spin;         /* backoff hint: recent failed spins */
 } uthread_rwlock_t;
 
 #define UTHREAD_RWLOCK_INITIALIZER { 0, 0, 0, 0 }

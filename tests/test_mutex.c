@@ -723,6 +723,50 @@ static void signal_handler_in_an_errorcheck_mutex_sleeper_keeps_mutual_exclusion
 	signals_to_a_thread_asleep_on_a_mutex(UTHREAD_MUTEX_ERRORCHECK, 0);
 }
 
+/* Lock once and unlock: the contender of the backoff test. */
+static void *lock_once(void *p)
+{
+	uthread_mutex_t *m = p;
+
+	if (uthread_mutex_lock(m) != 0 || uthread_mutex_unlock(m) != 0)
+		return (void *)1;
+	return NULL;
+}
+
+/*
+ * The backoff hint (uthread/backoff.h): each lock that spins without
+ * getting the mutex counts one miss in __spin; after four misses in a row
+ * only every sixteenth slow path spins, and the skipped ones are counted
+ * too.  So 16 contended locks, each waiting until its contender has given
+ * up spinning and marked the word contended, leave __spin at 1, 2, ...,
+ * 15, then 17 (the 16th probes, misses, and counts both).  Under valgrind
+ * nothing spins and the hint stays 0.  Every lock still gets the mutex.
+ */
+static void a_spin_that_runs_out_is_counted_and_then_only_probes(void **state)
+{
+	uthread_mutex_t m = UTHREAD_MUTEX_INITIALIZER;
+
+	(void)state;
+	for (unsigned round = 1; round <= 16; round++) {
+		uthread_t t;
+		void *ret;
+		unsigned want = tu_on_valgrind() ? 0 : round < 16 ? round : 17;
+
+		assert_int_equal(uthread_mutex_lock(&m), 0);
+		assert_int_equal(uthread_create(&t, NULL, lock_once, &m), 0);
+		/* 2: the contender is done spinning and is going to sleep. */
+		for (int ms = 0; __atomic_load_n(&m.__lock, __ATOMIC_ACQUIRE) != 2; ms++) {
+			assert_true(ms < 10000);
+			tu_sleep_ms(1);
+		}
+		assert_int_equal(uthread_mutex_unlock(&m), 0);
+		assert_int_equal(uthread_join(t, &ret), 0);
+		assert_null(ret);
+		assert_int_equal(__atomic_load_n(&m.__spin, __ATOMIC_RELAXED), want);
+	}
+	assert_int_equal(uthread_mutex_destroy(&m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +797,7 @@ int main(void)
 		cmocka_unit_test(signal_handler_in_a_thread_asleep_on_a_mutex_keeps_mutual_exclusion),
 		cmocka_unit_test(restarting_signal_handler_in_a_mutex_sleeper_keeps_mutual_exclusion),
 		cmocka_unit_test(signal_handler_in_an_errorcheck_mutex_sleeper_keeps_mutual_exclusion),
+		cmocka_unit_test(a_spin_that_runs_out_is_counted_and_then_only_probes),
 	};
 
 	su_watchdog(60);

@@ -15,6 +15,7 @@
 #include "mutex.h"
 #include "futex.h"
 #include "annotate.h"
+#include "backoff.h"
 
 /* How long destroy waits for woken waiters to leave before EBUSY. */
 #define DESTROY_PATIENCE_NS 100000000L
@@ -36,7 +37,7 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	unsigned depth;
 	int r = 0;
 
-	UTHREAD__IGNORE(c, 2 * sizeof(unsigned));
+	UTHREAD__IGNORE(c, 4 * sizeof(unsigned));
 	/* Relaxed: __mutex only steers broadcast's requeue; a wrong guess
 	 * costs a wake-up, never correctness (the waiters re-check). */
 	void *prev = __atomic_load_n(&c->__mutex, __ATOMIC_RELAXED);
@@ -58,6 +59,20 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 		__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
 		return r;
 	}
+	/* Relaxed peeks: the relock below orders what the signaller wrote. */
+	struct uthread__backoff b = uthread__backoff_start(&c->__spin);
+	while (uthread__backoff(&b))
+		if (__atomic_load_n(&c->__seq, __ATOMIC_RELAXED) != seq) {
+			uthread__backoff_won(&b);
+			goto woken;
+		}
+	/*
+	 * About to sleep: count ourselves in __sleepers, seq_cst, before the
+	 * kernel compares __seq.  Pairs with signal's seq_cst bump-then-read:
+	 * either it sees us (and makes the wake call) or the kernel sees its
+	 * bump (and we do not sleep).
+	 */
+	__atomic_fetch_add(&c->__sleepers, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		r = uthread__futex_wait(&c->__seq, seq, 1, clock_of(c), abstime);
 		/* A handler ran but no signal came: keep waiting. */
@@ -65,6 +80,9 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 			continue;
 		break; /* 0 (woken, or requeued and woken), EAGAIN, ETIMEDOUT */
 	}
+	/* Relaxed: only makes a later signal skip or make the wake call. */
+	__atomic_fetch_sub(&c->__sleepers, 1, __ATOMIC_RELAXED);
+woken:
 	/* Release: destroy's acquire load of 0 means we no longer touch c. */
 	UTHREAD__HAPPENS_BEFORE(&c->__waiters);
 	__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
@@ -91,10 +109,11 @@ int uthread_cond_signal(uthread_cond_t *cond)
 {
 	if (!cond)
 		return EINVAL;
-	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
-	/* seq_cst bump, then read the count: see wait_common. */
+	UTHREAD__IGNORE(cond, 4 * sizeof(unsigned));
+	/* seq_cst bump, then read the count: see wait_common.  Waiters still
+	 * in their backoff see the bump themselves. */
 	__atomic_fetch_add(&cond->__seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&cond->__waiters, __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&cond->__sleepers, __ATOMIC_SEQ_CST))
 		uthread__futex_wake(&cond->__seq, 1, 1);
 	return 0;
 }
@@ -106,10 +125,10 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 
 	if (!cond)
 		return EINVAL;
-	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
+	UTHREAD__IGNORE(cond, 4 * sizeof(unsigned));
 	/* seq_cst bump, then read the count: see wait_common. */
 	seq = __atomic_add_fetch(&cond->__seq, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&cond->__waiters, __ATOMIC_SEQ_CST))
+	if (!__atomic_load_n(&cond->__sleepers, __ATOMIC_SEQ_CST))
 		return 0;
 	m = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
 	/*
@@ -134,7 +153,7 @@ int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr)
 	*cond = (uthread_cond_t)UTHREAD_COND_INITIALIZER;
 	if (attr)
 		cond->__clock = attr->__clock;
-	UTHREAD__IGNORE(cond, 2 * sizeof(unsigned));
+	UTHREAD__IGNORE(cond, 4 * sizeof(unsigned));
 	return 0;
 }
 

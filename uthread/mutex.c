@@ -12,6 +12,7 @@
 #include "mutex.h"
 #include "futex.h"
 #include "annotate.h"
+#include "backoff.h"
 
 /*
  * Tell helgrind/DRD the lock is taken, and remember (under valgrind only)
@@ -22,7 +23,7 @@
 static inline void acquired(uthread_mutex_t *m)
 {
 	UTHREAD__LOCK_ACQUIRED(m, 1);
-	UTHREAD__VG(m->__reserved[0] = (void *)1);
+	UTHREAD__VG(m->__known = 1);
 }
 
 static int bad_time(const struct timespec *ts)
@@ -31,14 +32,29 @@ static int bad_time(const struct timespec *ts)
 }
 
 /*
- * The futex word of a normal (non-PI) mutex, slow path.  No spinning: on
- * this 2-CPU machine a spin before sleeping (tried: 20 to 300 pauses, also
- * only while nobody sleeps) won some quiet runs and lost up to 2x whenever
- * other work shared the CPUs, because the owner it waits for is then often
- * preempted.
+ * The futex word of a normal (non-PI) mutex, slow path.  First a short
+ * backoff (backoff.h) that leaves the word at 1, so the owner's unlock
+ * stays a single atomic with no system call; a critical section of a few
+ * instructions is usually over before the budget is.  Give up early if
+ * the word says someone already sleeps: queue behind them.
  */
 static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
 {
+	struct uthread__backoff b = uthread__backoff_start(&m->__spin);
+
+	while (uthread__backoff(&b)) {
+		/* Relaxed peek: only the CAS below orders anything. */
+		uint32_t v = __atomic_load_n(&m->__lock, __ATOMIC_RELAXED);
+		if (v == 2)
+			break;
+		/* Acquire, as the fast path. */
+		if (v == 0 && __atomic_compare_exchange_n(&m->__lock, &v, 1, 0,
+		                                          __ATOMIC_ACQUIRE,
+		                                          __ATOMIC_RELAXED)) {
+			uthread__backoff_won(&b);
+			return 0;
+		}
+	}
 	/*
 	 * Mark it contended (2) and sleep while it stays locked.  We may take
 	 * it in state 2 with nobody left asleep: that costs one unneeded wake
@@ -252,10 +268,9 @@ void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		/*
 		 * Always take it as contended (2): threads a broadcast requeued
 		 * onto this word sleep here, and only an unlock that swaps out
-		 * 2 wakes the next of them.  No spinning: the signaller usually
-		 * still holds the mutex, and sleeping at once is what makes the
-		 * hand-off fast (measured: 2.6x glibc's ping-pong, against 1.0x
-		 * when the relock spins first).
+		 * 2 wakes the next of them.  No backoff here: measured, a
+		 * backoff before this exchange made no difference to the
+		 * ping-pong (the wait's own backoff already caught the signal).
 		 */
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
 			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
@@ -277,7 +292,7 @@ int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
 		            (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
 	UTHREAD__IGNORE(m, 3 * sizeof(int));
 	UTHREAD__LOCK_CREATE(m);
-	UTHREAD__VG(m->__reserved[0] = (void *)1);
+	UTHREAD__VG(m->__known = 1);
 	return 0;
 }
 
@@ -290,7 +305,7 @@ int uthread_mutex_destroy(uthread_mutex_t *m)
 	if (__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) != 0)
 		return EBUSY;
 	m->__kind = UTHREAD__MUTEX_DESTROYED;
-	if (m->__reserved[0])
+	if (m->__known)
 		UTHREAD__LOCK_DESTROY(m);
 	return 0;
 }

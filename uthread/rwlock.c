@@ -10,6 +10,7 @@
 
 #include "futex.h"
 #include "annotate.h"
+#include "backoff.h"
 
 #define MASK            0x3fffffffu /* reader count, or WRITE_LOCKED */
 #define WRITE_LOCKED    MASK
@@ -35,9 +36,30 @@ static int writer_is_me(uthread_rwlock_t *rw)
 	return __atomic_load_n(&rw->__writer, __ATOMIC_RELAXED) == uthread__tid();
 }
 
+/*
+ * Before sleeping, wait briefly in user space (backoff.h) for the state to
+ * allow what we want: write sections are short, and a reader that sleeps
+ * costs the writer's unlock a wake call.  1: it does now.
+ */
+static int spin_until(uthread_rwlock_t *rw, int for_writer)
+{
+	struct uthread__backoff b = uthread__backoff_start(&rw->__spin);
+
+	while (uthread__backoff(&b)) {
+		/* Relaxed peek: the caller's CAS orders what matters. */
+		uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+		if (for_writer ? (s & MASK) == 0 : read_lockable(s)) {
+			uthread__backoff_won(&b);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 {
 	uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+	int spun = 0;
 
 	UTHREAD__IGNORE(rw, 3 * sizeof(int));
 	for (;;) {
@@ -54,6 +76,12 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 			return EAGAIN;
 		if (try)
 			return EBUSY;
+		if (!spun) {
+			spun = 1;
+			(void)spin_until(rw, 0);
+			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+			continue;
+		}
 		/* Announce a sleeping reader before sleeping on the state. */
 		if (!(s & READERS_WAITING) &&
 		    !__atomic_compare_exchange_n(&rw->__state, &s, s | READERS_WAITING,
@@ -109,6 +137,8 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 			return EDEADLK;
 		if (try)
 			return EBUSY;
+		if (spin_until(rw, 1))
+			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
 		for (;;) {
 			if ((s & MASK) == 0) {
 				/*

@@ -39,7 +39,7 @@ int uthread_spin_lock(uthread_spinlock_t *lock) /* NOLINT(readability-non-const-
 	 * with relaxed loads so waiters share the line instead of bouncing it. */
 	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			uthread__arch_pause();
 	UTHREAD__LOCK_ACQUIRED(lock, 1);
 	return 0;
 }

