@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rwlock.c - uthread_rwlock_*: one state word (reader count, or all ones
- * for "write-locked", plus READERS_WAITING and WRITERS_WAITING bits) and a
- * second futex word writers sleep on.  Writers are preferred: readers do
- * not take the lock while a writer waits, so readers cannot starve them.
+ * rwlock.c - uthread_rwlock_*: one state word (reader count, a
+ * WRITE_LOCKED bit, READERS_WAITING and WRITERS_WAITING bits) and a second
+ * futex word writers sleep on.  Writers are preferred: readers do not take
+ * the lock while a writer waits, so readers cannot starve them.
+ *
+ * A reader enters with one fetch-and-add, which never fails and needs the
+ * cache line only once (a load then a compare-and-swap needs it twice and
+ * retries under contention: measured 0.65x glibc's read-mostly throughput,
+ * which enters the same way).  If the old state says it may not enter, it
+ * takes its count back out.  So the count may briefly include such
+ * "passing" readers, even while write-locked: nobody treats a count as a
+ * holder except the last one out, and a passing reader that is the last
+ * out does the waking a real reader's unlock would have done.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,9 +21,11 @@
 #include "annotate.h"
 #include "backoff.h"
 
-#define MASK            0x3fffffffu /* reader count, or WRITE_LOCKED */
-#define WRITE_LOCKED    MASK
-#define MAX_READERS     (MASK - 1)
+#define COUNT           0x1fffffffu /* readers, including passing ones */
+#define WRITE_LOCKED    0x20000000u
+#define HELD            (COUNT | WRITE_LOCKED)
+/* Room above for one passing reader per possible thread. */
+#define MAX_READERS     (COUNT - 0x10000u)
 #define READERS_WAITING 0x40000000u
 #define WRITERS_WAITING 0x80000000u
 
@@ -27,7 +38,8 @@ static int read_lockable(uint32_t s)
 {
 	/* Not write-locked, room for one more reader, and nobody waiting:
 	 * a waiting writer must get in before new readers. */
-	return (s & MASK) < MAX_READERS && !(s & (READERS_WAITING | WRITERS_WAITING));
+	return (s & COUNT) < MAX_READERS &&
+	       !(s & (WRITE_LOCKED | READERS_WAITING | WRITERS_WAITING));
 }
 
 static int writer_is_me(uthread_rwlock_t *rw)
@@ -48,7 +60,7 @@ static int spin_until(uthread_rwlock_t *rw, int for_writer)
 	while (uthread__backoff(&b)) {
 		/* Relaxed peek: the caller's CAS orders what matters. */
 		uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
-		if (for_writer ? (s & MASK) == 0 : read_lockable(s)) {
+		if (for_writer ? (s & HELD) == 0 : read_lockable(s)) {
 			uthread__backoff_won(&b);
 			return 1;
 		}
@@ -56,12 +68,35 @@ static int spin_until(uthread_rwlock_t *rw, int for_writer)
 	return 0;
 }
 
+static void wake_waiters(uthread_rwlock_t *rw, uint32_t s);
+
+/*
+ * Drop one reader count (a reader's unlock, or a passing reader taking its
+ * count back); returns the new state.  Release: a reader's reads happen
+ * before the next writer's writes.  The last one out wakes the waiters.
+ */
+static uint32_t drop_reader(uthread_rwlock_t *rw)
+{
+	uint32_t s = __atomic_sub_fetch(&rw->__state, 1, __ATOMIC_RELEASE);
+
+	if ((s & HELD) == 0 && (s & (READERS_WAITING | WRITERS_WAITING)))
+		wake_waiters(rw, s);
+	return s;
+}
+
 static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 {
-	uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+	uint32_t s;
 	int spun = 0;
 
 	UTHREAD__IGNORE(rw, 3 * sizeof(int));
+	/* Acquire: if we may enter, the last writer's writes are visible. */
+	s = __atomic_fetch_add(&rw->__state, 1, __ATOMIC_ACQUIRE);
+	if (read_lockable(s)) {
+		UTHREAD__LOCK_ACQUIRED(rw, 0);
+		return 0;
+	}
+	s = drop_reader(rw); /* we were only passing */
 	for (;;) {
 		if (read_lockable(s)) {
 			/* Acquire: the last writer's writes are visible. */
@@ -70,9 +105,9 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 				break;
 			continue;
 		}
-		if ((s & MASK) == WRITE_LOCKED && writer_is_me(rw))
+		if ((s & WRITE_LOCKED) && writer_is_me(rw))
 			return EDEADLK;
-		if ((s & MASK) == MAX_READERS)
+		if ((s & COUNT) >= MAX_READERS)
 			return EAGAIN;
 		if (try)
 			return EBUSY;
@@ -110,7 +145,7 @@ static void writer_gave_up(uthread_rwlock_t *rw)
 
 	do {
 		ns = s & ~WRITERS_WAITING;
-		if ((s & MASK) != WRITE_LOCKED)
+		if (!(s & WRITE_LOCKED))
 			ns &= ~READERS_WAITING;
 	} while (ns != s &&
 	         !__atomic_compare_exchange_n(&rw->__state, &s, ns, 0,
@@ -118,7 +153,7 @@ static void writer_gave_up(uthread_rwlock_t *rw)
 	/* Release, as in wake_waiters: sleeping writers see the new state. */
 	__atomic_fetch_add(&rw->__writer_seq, 1, __ATOMIC_RELEASE);
 	uthread__futex_wake(&rw->__writer_seq, INT_MAX, 1);
-	if ((s & READERS_WAITING) && (s & MASK) != WRITE_LOCKED)
+	if ((s & READERS_WAITING) && !(s & WRITE_LOCKED))
 		uthread__futex_wake(&rw->__state, INT_MAX, 1);
 }
 
@@ -133,14 +168,14 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 		/* WRITERS_WAITING once we have slept: kept across the retries. */
 		uint32_t other_writers = 0;
 
-		if ((s & MASK) == WRITE_LOCKED && writer_is_me(rw))
+		if ((s & WRITE_LOCKED) && writer_is_me(rw))
 			return EDEADLK;
 		if (try)
 			return EBUSY;
 		if (spin_until(rw, 1))
 			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
 		for (;;) {
-			if ((s & MASK) == 0) {
+			if ((s & HELD) == 0) {
 				/*
 				 * Unlocked (waiting bits may remain).  Once we have
 				 * slept we cannot know whether other writers sleep
@@ -166,7 +201,7 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 			 */
 			uint32_t seq = __atomic_load_n(&rw->__writer_seq, __ATOMIC_ACQUIRE);
 			s = __atomic_load_n(&rw->__state, __ATOMIC_ACQUIRE);
-			if ((s & MASK) == 0 || !(s & WRITERS_WAITING))
+			if ((s & HELD) == 0 || !(s & WRITERS_WAITING))
 				continue;
 			int r = uthread__futex_wait(&rw->__writer_seq, seq, 1,
 			                            CLOCK_REALTIME, abstime);
@@ -191,8 +226,8 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
 {
 	for (;;) {
-		if (s & MASK)
-			return;
+		if (s & HELD)
+			return; /* a holder or passing reader will wake */
 		if (s & WRITERS_WAITING) {
 			if (!__atomic_compare_exchange_n(&rw->__state, &s,
 			                                 s & ~WRITERS_WAITING, 0,
@@ -228,7 +263,7 @@ int uthread_rwlock_unlock(uthread_rwlock_t *rw)
 	if (!rw)
 		return EINVAL;
 	s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
-	if ((s & MASK) == WRITE_LOCKED) {
+	if (s & WRITE_LOCKED) {
 		if (!writer_is_me(rw))
 			return EPERM;
 		__atomic_store_n(&rw->__writer, 0, __ATOMIC_RELAXED);
@@ -239,14 +274,10 @@ int uthread_rwlock_unlock(uthread_rwlock_t *rw)
 			wake_waiters(rw, s);
 		return 0;
 	}
-	if ((s & MASK) == 0)
+	if ((s & COUNT) == 0)
 		return EPERM; /* not locked at all */
 	UTHREAD__LOCK_RELEASED(rw, 0);
-	/* Release: our reads happen before a writer's writes. */
-	s = __atomic_sub_fetch(&rw->__state, 1, __ATOMIC_RELEASE);
-	/* The last reader out hands over to a waiting writer. */
-	if ((s & MASK) == 0 && (s & WRITERS_WAITING))
-		wake_waiters(rw, s);
+	(void)drop_reader(rw);
 	return 0;
 }
 
@@ -294,7 +325,7 @@ int uthread_rwlock_destroy(uthread_rwlock_t *rw)
 {
 	if (!rw)
 		return EINVAL;
-	if (__atomic_load_n(&rw->__state, __ATOMIC_RELAXED) & MASK)
+	if (__atomic_load_n(&rw->__state, __ATOMIC_RELAXED) & HELD)
 		return EBUSY;
 	UTHREAD__LOCK_DESTROY(rw);
 	return 0;
