@@ -23,10 +23,12 @@ fail() {
 	failed=1
 }
 
-# gdb ARGS...: batch gdb without any gdbinit, through libtool so the real
-# binary (not its wrapper script) is debugged; output in $work/out.
+# gdb ARGS...: batch gdb without any gdbinit and without asking debuginfod
+# servers for symbols, through libtool so the real binary (not its wrapper
+# script) is debugged; output in $work/out.
 gdb_run() {
-	$limit "$libtool" --mode=execute gdb -batch -nx "$@" >"$work/out" 2>&1
+	$limit "$libtool" --mode=execute gdb -batch -nx \
+		-iex 'set debuginfod enabled off' "$@" >"$work/out" 2>&1
 }
 
 out=$(gdb -batch -nx -ex 'python print("python-" + "works")' 2>&1)
