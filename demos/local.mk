@@ -25,6 +25,12 @@ demos_uthread_clonelab_LDADD = $(DEMO_LDADD)
 demos_uthread_spawncost_SOURCES = demos/spawncost.c
 demos_uthread_spawncost_LDADD = $(DEMO_LDADD)
 
+# One uthread, then one pthread: for strace and for the memory layout
+# (docs/internals.md).  Needs nothing from libdemo.
+bin_PROGRAMS += demos/uthread-onethread
+demos_uthread_onethread_SOURCES = demos/onethread.c
+demos_uthread_onethread_LDADD = libuthread.la
+
 # The exec target: no libc, no loader, its own _start.  Linked by the
 # compiler directly, not through libtool, which would drop -nostdlib.
 demos_uthread_exec_target_SOURCES = demos/exec_target.c demos/obs_child.h

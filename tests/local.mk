@@ -16,6 +16,7 @@ include $(top_srcdir)/tests/demos.mk
 include $(top_srcdir)/tests/faults.mk
 include $(top_srcdir)/tests/hardening.mk
 include $(top_srcdir)/tests/valgrind.mk
+include $(top_srcdir)/tests/gdb.mk
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
