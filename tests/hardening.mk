@@ -7,14 +7,24 @@ tests_test_hardening_SOURCES = tests/test_hardening.c tests/testutil.h
 tests_test_hardening_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_hardening_LDADD = $(TEST_LDADD)
 
-# A program whose PT_GNU_STACK asks for an executable stack: glibc makes its
-# pthread stacks executable, uthread does not (yet), so this is an expected
-# failure.  When the library follows PT_GNU_STACK it XPASSes: drop the
-# XFAIL_TESTS line then.
+# PT_GNU_STACK: a program that asks for an executable stack gets executable
+# uthread stacks, as glibc gives its pthreads; so does one that dlopens a
+# module asking for it (tests/execstack_mod.c), from then on.
 TESTS_C += tests/test_execstack
 check_PROGRAMS += tests/test_execstack
-XFAIL_TESTS = tests/test_execstack
 tests_test_execstack_SOURCES = tests/test_execstack.c tests/testutil.h
 tests_test_execstack_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_execstack_LDFLAGS = -Wl,-z,execstack
 tests_test_execstack_LDADD = $(TEST_LDADD)
+
+TESTS_C += tests/test_execstack_dlopen
+check_PROGRAMS += tests/test_execstack_dlopen
+check_LTLIBRARIES += tests/libexecstackmod.la
+tests_libexecstackmod_la_SOURCES = tests/execstack_mod.c
+tests_libexecstackmod_la_LDFLAGS = -module -rpath /nowhere -avoid-version -shared \
+	-Wl,-z,execstack
+tests_test_execstack_dlopen_SOURCES = tests/test_execstack_dlopen.c tests/testutil.h
+tests_test_execstack_dlopen_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DEXECSTACK_MOD_PATH=\"$(abs_builddir)/tests/.libs/libexecstackmod.so\"
+tests_test_execstack_dlopen_LDADD = $(TEST_LDADD) -ldl
+EXTRA_tests_test_execstack_dlopen_DEPENDENCIES = tests/libexecstackmod.la

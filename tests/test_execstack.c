@@ -3,10 +3,8 @@
  * test_execstack: a program whose PT_GNU_STACK asks for an executable stack
  * (linked with -z execstack, as code with GCC nested-function trampolines
  * or old assembly is).  glibc then maps every pthread stack PROT_EXEC, so
- * such code works in its threads; uthread maps its stacks PROT_READ |
- * PROT_WRITE whatever the program asks, so it does not.  Listed in
- * XFAIL_TESTS until the library follows PT_GNU_STACK (then it XPASSes and
- * the XFAIL line goes).  Exits 77 (skipped) where the kernel or glibc does
+ * such code works in its threads; uthread must do the same for its stacks
+ * (uthread/execstack.c).  Exits 77 (skipped) where the kernel or glibc does
  * not honour the request in the first place.
  */
 #define _GNU_SOURCE

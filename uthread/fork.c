@@ -12,6 +12,7 @@ static void child(void)
 	uthread__glibc_atfork_child();
 	uthread__registry_atfork_child();
 	uthread__stack_atfork_child();
+	uthread__execstack_atfork_child();
 	uthread__live_atfork_child();
 }
 

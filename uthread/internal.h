@@ -96,6 +96,7 @@ struct uthread__block {
 	 */
 	void *dtv_block;
 	struct uthread__block *next;  /* stack cache list */
+	int prot;                     /* the stack's protection (execstack.c) */
 };
 
 /* glibc.c: the only file that knows glibc's private layout. */
@@ -140,6 +141,10 @@ int uthread__block_acquire(const uthread_attr_t *attr,
 void uthread__block_release(struct uthread__block *b) UTHREAD__HIDDEN;
 int uthread__block_park(struct uthread__block *b, int force) UTHREAD__HIDDEN;
 void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
+
+/* execstack.c: PROT_READ | PROT_WRITE, plus PROT_EXEC if PT_GNU_STACK asks. */
+int uthread__stack_prot(void) UTHREAD__HIDDEN;
+void uthread__execstack_atfork_child(void) UTHREAD__HIDDEN;
 
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;

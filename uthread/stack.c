@@ -79,7 +79,8 @@ static struct uthread__block *layout(char *base, size_t size, size_t guard,
 	return b;
 }
 
-static int block_map(size_t stack, size_t guard, struct uthread__block **out)
+static int block_map(size_t stack, size_t guard, int prot,
+                     struct uthread__block **out)
 {
 	size_t meta = round_up(sizeof(struct uthread__block) + 64 +
 	                       uthread__tcb_span_above() + uthread__tcb_span_below() +
@@ -89,7 +90,7 @@ static int block_map(size_t stack, size_t guard, struct uthread__block **out)
 
 	if (size < stack) /* overflow: a stack size near SIZE_MAX */
 		return EAGAIN;
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	base = mmap(NULL, size, prot,
 	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return EAGAIN;
@@ -105,6 +106,7 @@ static int block_map(size_t stack, size_t guard, struct uthread__block **out)
 	(*out)->map_size = size;
 	(*out)->stack_size = stack;
 	(*out)->guard_size = guard;
+	(*out)->prot = prot;
 	return 0;
 }
 
@@ -114,6 +116,7 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 	                                         : uthread__default_stacksize();
 	size_t guard = attr ? attr->__guardsize : page_size();
 	struct uthread__block *b, **pp;
+	int prot;
 
 	if (attr && attr->__stackaddr) {
 		/* The caller's memory: carve the thread block from its top. */
@@ -129,6 +132,7 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 	}
 	stack = round_up(stack, page_size());
 	guard = round_up(guard, page_size());
+	prot = uthread__stack_prot(); /* PT_GNU_STACK: executable or not */
 
 	uthread__lock(&cache_lock);
 	for (pp = &cache; (b = *pp) != NULL; pp = &b->next) {
@@ -144,6 +148,16 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 		}
 	}
 	uthread__unlock(&cache_lock);
+	if (b && b->prot != prot) {
+		/* Cached before an object asking for an executable stack was
+		 * loaded: its stack (not its guard) becomes executable too. */
+		if (mprotect((char *)b->map_base + guard, b->map_size - guard, prot) == 0) {
+			b->prot = prot;
+		} else {
+			munmap(b->map_base, b->map_size);
+			b = NULL;
+		}
+	}
 	if (b) {
 		/* The last thread's stack contents are garbage to the next. */
 		UTHREAD__MEM_UNDEFINED((char *)b->map_base + guard,
@@ -152,7 +166,7 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 		*out = b;
 		return 0;
 	}
-	return block_map(stack, guard, out);
+	return block_map(stack, guard, prot, out);
 }
 
 /*
