@@ -20,8 +20,10 @@ done
 
 # build-essential brings gcc, g++ and make; valgrind also brings the client
 # request headers the library's annotations use; gnuplot-nox draws the
-# demo's plot; gdb runs the gdb helper's test (tools/uthread-gdb.py).
-packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox gdb"
+# demo's plot; gdb runs the gdb helper's test (tools/uthread-gdb.py);
+# groff-base lets 'make check' check the manual pages and man-db shows them
+# (man -l).
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox gdb groff-base man-db"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -17,9 +17,11 @@ include $(top_srcdir)/tests/faults.mk
 include $(top_srcdir)/tests/hardening.mk
 include $(top_srcdir)/tests/valgrind.mk
 include $(top_srcdir)/tests/gdb.mk
+include $(top_srcdir)/tests/man.mk
 
 TESTS = $(TESTS_C)
-AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT;
+AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT; \
+	$(MAN_TESTS_ENVIRONMENT)
 endif
 
 # Shell tests run under the shell, never under valgrind (which would check
