@@ -3,7 +3,9 @@
  * test_stack: the stack cache.  Each test runs in a fresh forked child so
  * it starts from an empty cache, whatever ran before it.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -158,12 +160,47 @@ static void the_cache_keeps_at_most_its_bound_after_a_burst_of_threads(void **st
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* How far below the thread pointer (pthread_self() is the TCB address in
+ * a uthread too) the thread's first frame sits. */
+static void *depth_below_tp(void *arg)
+{
+	volatile char local = 0;
+
+	*(long *)arg = (long)((char *)pthread_self() - (const char *)&local);
+	return NULL;
+}
+
+/*
+ * Regression: the block reserved glibc's struct pthread twice, once above
+ * the thread pointer and once more inside the static TLS size below it,
+ * so every uthread's stack started 2,368 bytes lower than a pthread's (and
+ * an idle thread touched a page more).  The same function's frame must sit
+ * as far under the thread pointer in both, up to alignment.
+ */
+static void the_stack_starts_right_under_the_static_tls_as_in_a_pthread(void **state)
+{
+	long in_pthread = 0, in_uthread = 0;
+	pthread_t p;
+	uthread_t u;
+
+	(void)state;
+	assert_int_equal(pthread_create(&p, NULL, depth_below_tp, &in_pthread), 0);
+	assert_int_equal(pthread_join(p, NULL), 0);
+	assert_int_equal(uthread_create(&u, NULL, depth_below_tp, &in_uthread), 0);
+	assert_int_equal(uthread_join(u, NULL), 0);
+	print_message("first frame below the thread pointer: pthread %ld, uthread %ld bytes\n",
+	              in_pthread, in_uthread);
+	assert_true(in_uthread > 0 && in_pthread > 0);
+	assert_true(labs(in_uthread - in_pthread) < 256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_detached_thread_never_hands_the_callers_stack_to_later_threads),
 		cmocka_unit_test(create_and_join_in_steady_state_reuse_one_cached_block),
 		cmocka_unit_test(the_cache_keeps_at_most_its_bound_after_a_burst_of_threads),
+		cmocka_unit_test(the_stack_starts_right_under_the_static_tls_as_in_a_pthread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,7 +172,7 @@ static void *probe(void *unused)
 	dl_iterate_phdr(find_libc_tls, &lt);
 	CHECK(lt.found && lt.tls_data && lt.tls_size > 0 && lt.tls_size <= 1024 &&
 	      (char *)lt.tls_data + lt.tls_size <= tp &&
-	      (char *)lt.tls_data >= tp - g.tls_static_size,
+	      (char *)lt.tls_data >= tp - uthread__tcb_span_below(),
 	      "libc's TLS block lies in the static TLS below the thread pointer");
 	g.libc_tls_off = (char *)lt.tls_data - tp;
 	g.libc_tls_size = lt.tls_size;
@@ -388,9 +388,17 @@ void uthread__glibc_atfork_child(void)
 	init_lock = UTHREAD__LOCK_INIT;
 }
 
+/*
+ * The static TLS below the thread pointer.  On x86-64 (TLS_TCB_AT_TP)
+ * glibc's static TLS size counts struct pthread too, which sits above the
+ * thread pointer (span_above): without subtracting it, every block kept
+ * sizeof(struct pthread) bytes (2,368 here) that nothing ever used.
+ */
 size_t uthread__tcb_span_below(void)
 {
-	return (g.tls_static_size + g.tls_static_align - 1) & ~(g.tls_static_align - 1);
+	size_t below = g.tls_static_size - g.sizeof_pthread; /* init checked > */
+
+	return (below + g.tls_static_align - 1) & ~(g.tls_static_align - 1);
 }
 
 size_t uthread__tcb_span_above(void)
