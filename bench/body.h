@@ -43,6 +43,26 @@ static double FN(create_join)(const struct params *pp)
 	return (now_ns() - t0) / 1e3 / pp->n;
 }
 
+/* Microseconds per create+join pair, with 64 KiB stacks. */
+static double FN(create_join_small)(const struct params *pp)
+{
+	ATTR_T a;
+
+	ATTR(init)(&a);
+	ATTR(setstacksize)(&a, 64 * 1024);
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++) {
+		T(t) t;
+		void *r;
+		if (P(create)(&t, &a, FN(nothing), (void *)i) || P(join)(t, &r) ||
+		    r != (void *)i)
+			die("create/join failed");
+	}
+	double dt = now_ns() - t0;
+	ATTR(destroy)(&a);
+	return dt / 1e3 / pp->n;
+}
+
 /* A thread that stays alive (so the process is multi-threaded) until
  * released. */
 static T(mutex_t) FN(park_m) = I(MUTEX_INITIALIZER);
@@ -327,14 +347,16 @@ static void *FN(idle)(void *arg)
 }
 
 /* pp->threads idle threads with 64 KiB stacks: fills *ms (create all +
- * join all), *kib (resident KiB per thread) and *maps (mappings per
- * thread). */
-static void FN(many)(const struct params *pp, double *ms, double *kib, double *maps)
+ * join all), *kib (resident KiB per thread), *maps (mappings per thread)
+ * and *kkib (kernel memory per thread: stacks, slab; machine-wide, so
+ * other work on the machine shows up in it). */
+static void FN(many)(const struct params *pp, double *ms, double *kib, double *maps,
+                     double *kkib)
 {
 	static T(t) t[MAX_MANY];
 	struct FN(pingpong) p = { I(MUTEX_INITIALIZER), I(COND_INITIALIZER), 0, 0 };
 	ATTR_T a;
-	long rss0 = rss_kib(), maps0 = count_maps();
+	long rss0 = rss_kib(), maps0 = count_maps(), k0 = kernel_kib();
 
 	ATTR(init)(&a);
 	ATTR(setstacksize)(&a, 64 * 1024);
@@ -345,6 +367,7 @@ static void FN(many)(const struct params *pp, double *ms, double *kib, double *m
 	double t1 = now_ns();
 	*kib = (double)(rss_kib() - rss0) / pp->threads;
 	*maps = (double)(count_maps() - maps0) / pp->threads;
+	*kkib = (double)(kernel_kib() - k0) / pp->threads;
 	P(mutex_lock)(&p.m);
 	p.turn = 1;
 	P(cond_broadcast)(&p.c);
@@ -358,23 +381,30 @@ static void FN(many)(const struct params *pp, double *ms, double *kib, double *m
 
 static double FN(threads_10k_ms)(const struct params *pp)
 {
-	double ms, kib, maps;
-	FN(many)(pp, &ms, &kib, &maps);
+	double ms, kib, maps, kkib;
+	FN(many)(pp, &ms, &kib, &maps, &kkib);
 	return ms;
 }
 
 static double FN(threads_10k_kib)(const struct params *pp)
 {
-	double ms, kib, maps;
-	FN(many)(pp, &ms, &kib, &maps);
+	double ms, kib, maps, kkib;
+	FN(many)(pp, &ms, &kib, &maps, &kkib);
 	return kib;
 }
 
 static double FN(threads_10k_maps)(const struct params *pp)
 {
-	double ms, kib, maps;
-	FN(many)(pp, &ms, &kib, &maps);
+	double ms, kib, maps, kkib;
+	FN(many)(pp, &ms, &kib, &maps, &kkib);
 	return maps;
+}
+
+static double FN(threads_10k_kernel)(const struct params *pp)
+{
+	double ms, kib, maps, kkib;
+	FN(many)(pp, &ms, &kib, &maps, &kkib);
+	return kkib;
 }
 
 #undef FN
