@@ -18,6 +18,7 @@ include $(top_srcdir)/tests/hardening.mk
 include $(top_srcdir)/tests/valgrind.mk
 include $(top_srcdir)/tests/gdb.mk
 include $(top_srcdir)/tests/man.mk
+include $(top_srcdir)/tests/bench.mk
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT; \
