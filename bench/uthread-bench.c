@@ -391,6 +391,7 @@ static void plot(const char *dir, const char *title)
 	        "set grid ytics\n"
 	        "set key off\n"
 	        "set bmargin 9\n"
+	        "set rmargin 10\n"
 	        "set terminal svg size 1000,560\n"
 	        "set output 'ratios.svg'\n"
 	        "plot 'summary.csv' every ::1 using 0:5:xtic(1) with boxes, \\\n"
