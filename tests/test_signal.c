@@ -3,6 +3,7 @@
  * test_signal: uthread_kill aims a signal at one thread; uthread_sigmask
  * changes only the calling thread's mask.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -140,6 +142,101 @@ static void sigmask_rejects_a_bad_how_and_reports_the_old_mask(void **state)
 	assert_int_equal(uthread_sigmask(SIG_SETMASK, &old, NULL), 0);
 }
 
+/* The mask a new thread starts with, read in the thread. */
+static void *report_mask(void *arg)
+{
+	sigset_t *out = arg;
+
+	return (void *)(long)uthread_sigmask(SIG_BLOCK, NULL, out);
+}
+
+/* POSIX: a new thread starts with its creator's signal mask. */
+static void a_new_thread_starts_with_its_creators_mask(void **state)
+{
+	sigset_t block, old, seen;
+	uthread_t t;
+	void *r;
+
+	(void)state;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	assert_int_equal(uthread_sigmask(SIG_BLOCK, &block, &old), 0);
+	assert_int_equal(uthread_create(&t, NULL, report_mask, &seen), 0);
+	assert_int_equal(uthread_join(t, &r), 0);
+	assert_null(r);
+	assert_true(sigismember(&seen, SIGUSR2));
+	assert_false(sigismember(&seen, SIGUSR1));
+	assert_int_equal(uthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	assert_int_equal(uthread_create(&t, NULL, report_mask, &seen), 0);
+	assert_int_equal(uthread_join(t, &r), 0);
+	assert_false(sigismember(&seen, SIGUSR2));
+}
+
+/*
+ * Signals are not blocked across the clone (create.c): a handler may run
+ * in a new thread before its first C function.  A SIGALRM timer firing
+ * every 50 us while threads are created and joined lands in many of them;
+ * each handler checks what it may rely on: uthread_self() and its tid,
+ * glibc's view of the tid (pthread_self's tid is what raise/pthread_kill
+ * use, checked through gettid via uthread_gettid), ctype tables, errno.
+ */
+static volatile sig_atomic_t alrm_in_threads, alrm_bad;
+static pid_t alrm_main_tid;
+
+static void on_alrm(int sig)
+{
+	int saved = errno;
+	pid_t me = (pid_t)syscall(SYS_gettid), tid = 0;
+
+	(void)sig;
+	int r = uthread_gettid(uthread_self(), &tid);
+	if (r != 0)
+		alrm_bad = 10 + r;
+	else if (tid != me)
+		alrm_bad = tid == -1 ? 3 : tid == 0 ? 4 : 5;
+	if (!isalpha('a') || toupper('a') != 'A' || tolower('Q') != 'q')
+		alrm_bad = 2;
+	if (me != alrm_main_tid)
+		alrm_in_threads = alrm_in_threads + 1;
+	errno = saved;
+}
+
+static void *alrm_body(void *arg)
+{
+	for (volatile int i = 0; i < 200; i++)
+		;
+	return arg;
+}
+
+static void handlers_in_brand_new_threads_see_a_whole_thread(void **state)
+{
+	struct sigaction sa;
+	struct itimerval it = { { 0, 50 }, { 0, 50 } }, off = { { 0, 0 }, { 0, 0 } };
+	long long end = tu_now_ms() + (tu_on_valgrind() ? 2000 : 1000);
+	long n = 0;
+
+	(void)state;
+	alrm_main_tid = (pid_t)syscall(SYS_gettid);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alrm;
+	sa.sa_flags = SA_RESTART;
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	while (tu_now_ms() < end && !alrm_bad) {
+		uthread_t t;
+		void *r;
+		assert_int_equal(uthread_create(&t, NULL, alrm_body, (void *)n), 0);
+		assert_int_equal(uthread_join(t, &r), 0);
+		assert_ptr_equal(r, (void *)n);
+		n++;
+	}
+	assert_int_equal(setitimer(ITIMER_REAL, &off, NULL), 0);
+	signal(SIGALRM, SIG_IGN);
+	print_message("%ld threads, %d handlers ran in them\n", n, (int)alrm_in_threads);
+	assert_int_equal(alrm_bad, 0);
+	assert_true(alrm_in_threads > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +244,8 @@ int main(void)
 		cmocka_unit_test(a_signal_blocked_by_uthread_sigmask_waits_until_unblocked),
 		cmocka_unit_test(kill_with_signal_zero_tells_alive_from_ended),
 		cmocka_unit_test(sigmask_rejects_a_bad_how_and_reports_the_old_mask),
+		cmocka_unit_test(a_new_thread_starts_with_its_creators_mask),
+		cmocka_unit_test(handlers_in_brand_new_threads_see_a_whole_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,11 @@ extern int uthread__vg UTHREAD__HIDDEN;
  * crawl or hit DRD's thread limit).  helgrind.h names its requests; DRD's
  * (drd_clientreq.h, valgrind 3.19) are not installed by Debian: the base
  * VG_USERREQ_TOOL_BASE('D','r') + 2 set pthread id, + 3 set joinable,
- * + 6 thread joined.  Each tool ignores the other's requests.
+ * + 6 thread joined.  Each tool ignores the other's requests.  A thread's
+ * name for both is its pthread_self() (the TCB address), not its uthread
+ * handle: DRD's own pthread_create wrapper, run in a uthread that creates
+ * a pthread, registers the caller under pthread_self() and aborts if the
+ * thread already has another name.
  */
 #define UTHREAD__DRD_REQ(n) (VG_USERREQ_TOOL_BASE('D', 'r') + (n))
 #define UTHREAD__THREAD_START(h, joinable) UTHREAD__VG(                        \

@@ -16,36 +16,60 @@
                       CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |       \
                       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
-static long sigmask_set(const uint64_t *set, uint64_t *old)
+static __attribute__((__unused__)) long sigmask_set(const uint64_t *set, uint64_t *old)
 {
 	/* The raw call: the kernel's sigset is 8 bytes, libc's 128. */
 	return syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof(uint64_t));
 }
 
-/* The new thread's first C function, entered from the clone trampoline
- * with every signal blocked. */
+/* Under valgrind only (see start()): every signal blocked across the
+ * clone, the old mask kept in *old. */
+static inline void vg_block_signals(uint64_t *old)
+{
+	static const uint64_t all = ~(uint64_t)0;
+
+	(void)all;
+	(void)old;
+	UTHREAD__VG(sigmask_set(&all, old));
+}
+
+static inline void vg_restore_signals(const uint64_t *old)
+{
+	(void)old;
+	UTHREAD__VG(sigmask_set(old, NULL));
+}
+
+/*
+ * The new thread's first C function, entered from the clone trampoline.
+ * Signals are not blocked across the clone (that cost three system calls
+ * per thread: block, restore in the parent, restore in the child): the
+ * child starts with its creator's mask, as POSIX asks, and what a handler
+ * could need before this function has run is in place before the clone:
+ * the TLS (CLONE_SETTLS), our descriptor pointer and the ctype pointers
+ * (uthread__tcb_build), and glibc's tid word, which the kernel writes
+ * before the child runs (CLONE_PARENT_SETTID points at it).  Under
+ * valgrind the tools must hear of the thread before anything runs in it:
+ * there the creator blocks every signal and we restore the mask here.
+ */
 static void start(void *arg)
 {
 	struct uthread *self = arg;
+	pid_t tid = *uthread__tcb_tid(self->blk->tp);
 
-	uthread__self_desc = self;
-	/* Our tid, which the kernel stored before we ran; glibc reads its
-	 * copy in the TCB (raise, pthread_kill, its mutexes' owners). */
-	uthread__tid_cache = self->tid;
-	*uthread__tcb_tid(self->blk->tp) = self->tid;
+	/* -1: not yet known; the creator may have stored it already. */
+	uthread__desc_set_tid(self, tid);
+	uthread__tid_cache = tid;
 	uthread__tcb_enter();
-	UTHREAD__THREAD_START(uthread__handle(self),
+	UTHREAD__THREAD_START(self->blk->tp,
 	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
 	                      != UTHREAD__DETACHED);
-	/* The thread is whole: handlers may run from here on. */
-	sigmask_set(&self->sigmask, NULL);
+	vg_restore_signals(&self->sigmask);
 	uthread_exit(self->start(self->arg));
 }
 
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
                    void *(*start_routine)(void *), void *arg)
 {
-	static const uint64_t all = ~(uint64_t)0;
 	struct uthread *t;
 	struct uthread__block *b;
 	uthread_t handle;
@@ -78,6 +102,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	UTHREAD__IGNORE(uthread__tcb_tid(b->tp), sizeof(int));
 	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
 	t->blk = b;
+	t->tid = -1; /* not yet known: see uthread__desc_set_tid */
 	t->start = start_routine;
 	t->arg = arg;
 	t->result = NULL;
@@ -93,19 +118,18 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	handle = uthread__handle(t);
 	uthread__live_inc();
 
-	/* No handler may run in the child before start() has finished the
-	 * thread: block everything across the clone, the child restores. */
-	sigmask_set(&all, &t->sigmask);
+	vg_block_signals(&t->sigmask);
 	/*
 	 * The TCB's tid word is what join sleeps on and the kernel clears at
-	 * exit (CLONE_CHILD_CLEARTID); it must be nonzero from here on, before
-	 * the child replaces the -1 with its tid.  The kernel writes the tid
-	 * into the descriptor (CLONE_PARENT_SETTID) before the child runs.
+	 * exit (CLONE_CHILD_CLEARTID).  The kernel also writes the new tid
+	 * into it (CLONE_PARENT_SETTID) before the child can run, so glibc
+	 * (raise, pthread_kill, its mutexes) finds it from the child's first
+	 * instruction on.
 	 */
 	*uthread__tcb_tid(b->tp) = -1;
-	tid = uthread__clone(THREAD_FLAGS, b->stack_top, &t->tid,
+	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
-	sigmask_set(&t->sigmask, NULL);
+	vg_restore_signals(&t->sigmask);
 	if (tid < 0) {
 		/* No thread ran: the word must read "ended" for the cache. */
 		*uthread__tcb_tid(b->tp) = 0;
@@ -116,6 +140,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		/* EAGAIN: RLIMIT_NPROC or pid limit; ENOMEM: kernel memory. */
 		return tid == -ENOMEM || tid == -EAGAIN ? EAGAIN : (int)-tid;
 	}
+	uthread__desc_set_tid(t, (pid_t)tid);
 	*thread = handle;
 	return 0;
 }

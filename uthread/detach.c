@@ -26,8 +26,13 @@ int uthread_detach(uthread_t thread)
 	for (;;) {
 		int st = UTHREAD__WORD_STATE(w);
 		int next;
+		char *id = NULL; /* the tools' name for it: its pthread_self() */
 		if (UTHREAD__WORD_GEN(w) != gen)
 			return EINVAL;
+		/* Read before the CAS: once DETACHED, the thread may end and
+		 * its block go to someone else.  A JOINABLE thread has a block. */
+		if (st == UTHREAD__JOINABLE)
+			id = t->blk->tp;
 		if (st == UTHREAD__JOINABLE)
 			next = UTHREAD__DETACHED;
 		else if (st == UTHREAD__EXITED)
@@ -39,7 +44,7 @@ int uthread_detach(uthread_t thread)
 			if (next == UTHREAD__JOINING)
 				uthread__reclaim(t, NULL);
 			else
-				UTHREAD__THREAD_DETACHED(thread);
+				UTHREAD__THREAD_DETACHED(id);
 			return 0;
 		}
 	}

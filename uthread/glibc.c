@@ -8,6 +8,7 @@
  * other file may know an offset into glibc's structures.
  */
 #include <dlfcn.h>
+#include <ctype.h>
 #include <errno.h>
 #include <link.h>
 #include <locale.h>
@@ -174,6 +175,14 @@ static void *probe(void *unused)
 	      (char *)lt.tls_data + lt.tls_size <= tp &&
 	      (char *)lt.tls_data >= tp - uthread__tcb_span_below(),
 	      "libc's TLS block lies in the static TLS below the thread pointer");
+	/* tcb_build writes a new thread's descriptor pointer and ctype
+	 * pointers at our offsets from the thread pointer. */
+	char *lo = tp - uthread__tcb_span_below();
+	CHECK((char *)&uthread__self_desc >= lo && (char *)&uthread__self_desc < tp &&
+	      (char *)__ctype_b_loc() >= lo && (char *)__ctype_b_loc() < tp &&
+	      (char *)__ctype_toupper_loc() >= lo && (char *)__ctype_toupper_loc() < tp &&
+	      (char *)__ctype_tolower_loc() >= lo && (char *)__ctype_tolower_loc() < tp,
+	      "uthread's and libc's ctype thread variables are in the static TLS");
 	g.libc_tls_off = (char *)lt.tls_data - tp;
 	g.libc_tls_size = lt.tls_size;
 
@@ -465,6 +474,19 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 		*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
 		t->malloc_state[i] = 0;
 	}
+	/*
+	 * The child's thread-local state that a signal handler may use before
+	 * start() has run (signals are not blocked across the clone, see
+	 * create.c): the same static TLS offsets as ours.  Its descriptor
+	 * pointer; and the ctype table pointers (isalpha, toupper...), which
+	 * glibc's own threads get from __ctype_init at start: ours for the
+	 * first instructions, until start() selects the global locale.
+	 * __ctype_*_loc are public (the <ctype.h> macros call them).
+	 */
+	*(struct uthread **)(tp + ((char *)&uthread__self_desc - me)) = t;
+	*(const void **)(tp + ((char *)__ctype_b_loc() - me)) = *__ctype_b_loc();
+	*(const void **)(tp + ((char *)__ctype_toupper_loc() - me)) = *__ctype_toupper_loc();
+	*(const void **)(tp + ((char *)__ctype_tolower_loc() - me)) = *__ctype_tolower_loc();
 	return 0;
 }
 

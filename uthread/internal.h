@@ -62,7 +62,7 @@ struct uthread {
 	void *(*start)(void *);
 	void *arg;
 	void *result;
-	uint64_t sigmask;             /* creator's mask, restored in the child */
+	uint64_t sigmask;             /* under valgrind: creator's mask, restored in the child */
 	/*
 	 * malloc's per-thread state (arena, tcache) of a thread that ended,
 	 * carried by the free slot until the next thread takes the slot.  glibc
@@ -132,6 +132,7 @@ static inline pid_t uthread__tid(void)
 	return t ? t : uthread__tid_slow();
 }
 pid_t uthread__desc_tid(struct uthread *t, uint32_t gen) UTHREAD__HIDDEN;
+void uthread__desc_set_tid(struct uthread *t, pid_t tid) UTHREAD__HIDDEN;
 void uthread__registry_atfork_child(void) UTHREAD__HIDDEN;
 
 /* stack.c: thread blocks and their cache. */

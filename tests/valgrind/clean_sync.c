@@ -3,8 +3,11 @@
  * clean_sync: a correct program using the library's primitives, on which
  * helgrind and DRD must report nothing: a counter under a mutex, a
  * producer/consumer hand-off through a condition variable, a semaphore, a
- * rwlock, a barrier, once, and results passed back through join.
+ * rwlock, a barrier, once, and results passed back through join; and a
+ * uthread that starts and joins a pthread which writes into it (DRD used
+ * to abort there: the thread had two names, its handle and pthread_self).
  */
+#include <pthread.h>
 #include <stdio.h>
 
 #include <uthread.h>
@@ -65,6 +68,23 @@ static void *consumer(void *arg)
 	return arg;
 }
 
+static long from_pthread;
+
+static void *pthread_body(void *arg)
+{
+	from_pthread = (long)arg;
+	return NULL;
+}
+
+static void *starts_a_pthread(void *arg)
+{
+	pthread_t p;
+
+	if (pthread_create(&p, NULL, pthread_body, arg) || pthread_join(p, NULL))
+		return (void *)1;
+	return from_pthread == (long)arg ? NULL : (void *)2;
+}
+
 int main(void)
 {
 	uthread_t t[N], cons;
@@ -94,8 +114,12 @@ int main(void)
 		ret_sum += (long)r;
 	}
 	uthread_join(cons, NULL);
+	uthread_t mixed;
+	void *mixed_r = (void *)3;
+	if (uthread_create(&mixed, NULL, starts_a_pthread, (void *)42L) == 0)
+		uthread_join(mixed, &mixed_r);
 	printf("counter %ld, consumed %ld of %ld, returns %ld\n", counter,
 	       consumed, produced, ret_sum);
-	return counter == N * ITER && consumed == produced &&
+	return mixed_r == NULL && counter == N * ITER && consumed == produced &&
 	       ret_sum == N * (N - 1) / 2 && table[0] == table[1] ? 0 : 1;
 }
