@@ -20,8 +20,9 @@ done
 
 # build-essential brings gcc, g++ and make; valgrind also brings the client
 # request headers the library's annotations use; gnuplot-nox draws the
-# demo's plot.
-packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox"
+# demo's plot; liburcu-dev is for the RCU tests and demo (configure skips
+# them without it).
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox liburcu-dev"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
