@@ -41,3 +41,12 @@ demos_uthread_exec_target_LINK = $(CCLD) $(demos_uthread_exec_target_CFLAGS) \
 	$(CFLAGS) $(demos_uthread_exec_target_LDFLAGS) $(LDFLAGS) -o $@
 
 EXTRA_DIST += demos/README.md demos/spawncost-example.png demos/spawncost-example.svg
+
+# uthread-rcu (issue 7): one read-mostly table under liburcu (memb), a
+# uthread_rwlock and a uthread_mutex.  Built when configure found liburcu.
+if HAVE_URCU
+bin_PROGRAMS += demos/uthread-rcu
+demos_uthread_rcu_SOURCES = demos/rcu.c
+demos_uthread_rcu_CPPFLAGS = $(AM_CPPFLAGS) $(URCU_MEMB_CFLAGS)
+demos_uthread_rcu_LDADD = $(DEMO_LDADD) $(URCU_MEMB_LIBS)
+endif

@@ -19,6 +19,7 @@ include $(top_srcdir)/tests/valgrind.mk
 include $(top_srcdir)/tests/gdb.mk
 include $(top_srcdir)/tests/man.mk
 include $(top_srcdir)/tests/bench.mk
+include $(top_srcdir)/tests/urcu.mk
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT; \
@@ -33,7 +34,9 @@ SH_LOG_COMPILER = $(SHELL)
 # ------------------------------------------------ make check-valgrind
 # The same programs under memcheck, helgrind and DRD (run through libtool,
 # so valgrind checks the real binaries, not libtool's wrapper scripts).
-# Tests lower their iteration counts under valgrind; none skips a check.
+# Tests lower their iteration counts under valgrind; none skips a check,
+# except that the liburcu tests skip under helgrind and DRD, which cannot
+# see liburcu's grace periods (tests/test_urcu.c says more).
 @VALGRIND_CHECK_RULES@
 VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
 VALGRIND_FLAGS = --num-callers=30 --max-threads=1200 --child-silent-after-fork=yes
