@@ -34,6 +34,20 @@ def _is_libuthread(objfile):
     return "libuthread" in name.rsplit("/", 1)[-1]
 
 
+def _is_array_of_uthread_pointers(t):
+    """chunks[]'s type, by structure, not by its printed name: how gdb
+    prints a type depends on the current language (in assembly frames,
+    "uthread *[4096]" without "struct")."""
+    t = t.strip_typedefs()
+    if t.code != gdb.TYPE_CODE_ARRAY:
+        return False
+    p = t.target().strip_typedefs()
+    if p.code != gdb.TYPE_CODE_PTR:
+        return False
+    s = p.target().strip_typedefs()
+    return s.code == gdb.TYPE_CODE_STRUCT and s.tag == "uthread"
+
+
 def _find_registry():
     """(chunks symbol, nslots symbol, chunk0 symbol, objfile), or raise."""
     if not gdb.selected_inferior().threads():
@@ -50,7 +64,7 @@ def _find_registry():
                 "needs gdb 10 or later).")
         if (chunks is not None and chunks.symtab is not None and
                 chunks.symtab.filename.endswith("registry.c") and
-                str(chunks.type).startswith("struct uthread *")):
+                _is_array_of_uthread_pointers(chunks.type)):
             nslots = objfile.lookup_static_symbol("nslots")
             chunk0 = objfile.lookup_static_symbol("chunk0")
             if nslots is None or chunk0 is None:

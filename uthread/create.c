@@ -56,11 +56,13 @@ static void start(void *arg)
 	struct uthread *self = arg;
 	pid_t tid = *uthread__tcb_tid(self->blk->tp);
 
-	/* -1: not yet known; the creator may have stored it already. */
-	uthread__desc_set_tid(self, tid);
+	/* Unless the creator has stored it already. */
+	uthread__desc_set_tid(self, UTHREAD__WORD_GEN(__atomic_load_n(&self->word,
+	                                                              __ATOMIC_RELAXED)),
+	                      tid);
 	uthread__tid_cache = tid;
 	uthread__tcb_enter();
-	UTHREAD__THREAD_START(self->blk->tp,
+	UTHREAD__THREAD_START(self->vg_id,
 	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
 	                      != UTHREAD__DETACHED);
 	vg_restore_signals(&self->sigmask);
@@ -102,7 +104,9 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	UTHREAD__IGNORE(uthread__tcb_tid(b->tp), sizeof(int));
 	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
 	t->blk = b;
-	t->tid = -1; /* not yet known: see uthread__desc_set_tid */
+	t->vg_id = b->tp;
+	/* Not yet known: see uthread__desc_set_tid. */
+	t->tid = uthread__tid_unknown(UTHREAD__WORD_GEN(t->word));
 	t->start = start_routine;
 	t->arg = arg;
 	t->result = NULL;
@@ -118,7 +122,11 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	handle = uthread__handle(t);
 	uthread__live_inc();
 
-	vg_block_signals(&t->sigmask);
+	/* The parent's copy of its mask is local: a detached child may end
+	 * and free t before clone returns here. */
+	uint64_t old_mask = 0;
+	vg_block_signals(&old_mask);
+	t->sigmask = old_mask;
 	/*
 	 * The TCB's tid word is what join sleeps on and the kernel clears at
 	 * exit (CLONE_CHILD_CLEARTID).  The kernel also writes the new tid
@@ -129,7 +137,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	*uthread__tcb_tid(b->tp) = -1;
 	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
-	vg_restore_signals(&t->sigmask);
+	vg_restore_signals(&old_mask);
 	if (tid < 0) {
 		/* No thread ran: the word must read "ended" for the cache. */
 		*uthread__tcb_tid(b->tp) = 0;
@@ -140,7 +148,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		/* EAGAIN: RLIMIT_NPROC or pid limit; ENOMEM: kernel memory. */
 		return tid == -ENOMEM || tid == -EAGAIN ? EAGAIN : (int)-tid;
 	}
-	uthread__desc_set_tid(t, (pid_t)tid);
+	uthread__desc_set_tid(t, (uint32_t)(handle >> 32), (pid_t)tid);
 	*thread = handle;
 	return 0;
 }

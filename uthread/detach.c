@@ -26,13 +26,13 @@ int uthread_detach(uthread_t thread)
 	for (;;) {
 		int st = UTHREAD__WORD_STATE(w);
 		int next;
-		char *id = NULL; /* the tools' name for it: its pthread_self() */
+		/* The tools' name for it, read before the CAS (once DETACHED,
+		 * the thread may end and its slot go to another thread); the
+		 * descriptor is never unmapped, and if the CAS succeeds the
+		 * generation proves the name was this thread's. */
+		void *id = t->vg_id;
 		if (UTHREAD__WORD_GEN(w) != gen)
 			return EINVAL;
-		/* Read before the CAS: once DETACHED, the thread may end and
-		 * its block go to someone else.  A JOINABLE thread has a block. */
-		if (st == UTHREAD__JOINABLE)
-			id = t->blk->tp;
 		if (st == UTHREAD__JOINABLE)
 			next = UTHREAD__DETACHED;
 		else if (st == UTHREAD__EXITED)

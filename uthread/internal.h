@@ -52,13 +52,15 @@ struct uthread {
 	uint64_t word;                /* gen << 8 | state; atomic */
 	uint32_t slot;                /* index in the registry; fixed */
 	/*
-	 * Kernel tid, 0 once the thread is ending.  For a uthread the kernel
-	 * writes it (CLONE_PARENT_SETTID) before the child runs; the thread
-	 * clears it on its way out.  Lives here, not in the thread block,
-	 * so uthread_gettid never reads memory that may be unmapped.
+	 * Kernel tid, 0 once the thread is ending.  For a uthread: negative
+	 * (uthread__tid_unknown(gen)) until its creator, once clone returns,
+	 * or the thread itself, in start(), stores it; the thread clears it
+	 * on its way out.  Lives here, not in the thread block, so
+	 * uthread_gettid never reads memory that may be unmapped.
 	 */
 	pid_t tid;
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
+	void *vg_id;                  /* its pthread_self(): helgrind/DRD's name */
 	void *(*start)(void *);
 	void *arg;
 	void *result;
@@ -132,7 +134,15 @@ static inline pid_t uthread__tid(void)
 	return t ? t : uthread__tid_slow();
 }
 pid_t uthread__desc_tid(struct uthread *t, uint32_t gen) UTHREAD__HIDDEN;
-void uthread__desc_set_tid(struct uthread *t, pid_t tid) UTHREAD__HIDDEN;
+void uthread__desc_set_tid(struct uthread *t, uint32_t gen, pid_t tid) UTHREAD__HIDDEN;
+
+/* The descriptor's tid before it is known: negative, and different for
+ * each generation of the slot, so a creator that stores it late cannot
+ * write into the slot's next thread. */
+static inline pid_t uthread__tid_unknown(uint32_t gen)
+{
+	return -1 - (pid_t)(gen & 0x3fffffff);
+}
 void uthread__registry_atfork_child(void) UTHREAD__HIDDEN;
 
 /* stack.c: thread blocks and their cache. */

@@ -155,14 +155,16 @@ struct uthread *uthread__self(void)
 
 /*
  * A new thread's tid, stored by its creator once clone returns and by the
- * thread itself in start(), whichever comes first.  Competing party: the
- * thread's exit, which stores 0; a creator slower than start() and exit
- * together must not bring the tid back.  So only -1 ("not yet known")
+ * thread itself in start(), whichever comes first.  Competing parties: the
+ * thread's exit, which stores 0 (a creator slower than start() and exit
+ * together must not bring the tid back), and, once the thread has ended
+ * and its slot was freed, the slot's next thread (whose own "unknown" value
+ * differs: the generation is in it).  So only this generation's "unknown"
  * becomes the tid.  Relaxed: readers re-check the generation.
  */
-void uthread__desc_set_tid(struct uthread *t, pid_t tid)
+void uthread__desc_set_tid(struct uthread *t, uint32_t gen, pid_t tid)
 {
-	pid_t unknown = -1;
+	pid_t unknown = uthread__tid_unknown(gen);
 
 	__atomic_compare_exchange_n(&t->tid, &unknown, tid, 0, __ATOMIC_RELAXED,
 	                            __ATOMIC_RELAXED);
@@ -181,17 +183,18 @@ pid_t uthread__desc_tid(struct uthread *t, uint32_t gen)
 	if (UTHREAD__WORD_GEN(w) != gen || UTHREAD__WORD_GEN(w2) != gen ||
 	    UTHREAD__WORD_STATE(w2) == UTHREAD__FREE)
 		return -1;
-	if (tid == -1) {
+	if (tid < 0) {
 		/*
-		 * Not yet stored: we run in the new thread, in a signal handler
-		 * before start().  The kernel's copy in the TCB was written
-		 * before the thread ran.  If __tid still reads -1 after that
-		 * load, the thread had not reached start() (let alone its end),
-		 * so the block was still its own when we read it.
+		 * Not yet stored (generation checked above): we run in the new
+		 * thread, in a signal handler before start().  The kernel's
+		 * copy in the TCB was written before the thread ran.  If tid
+		 * still reads "unknown" after that load, the thread had not
+		 * reached start() (let alone its end), so the block was still
+		 * its own when we read it.
 		 */
 		pid_t k = __atomic_load_n(uthread__tcb_tid(t->blk->tp), __ATOMIC_ACQUIRE);
 		pid_t again = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
-		tid = again == -1 ? k : again;
+		tid = again == tid ? k : again;
 	}
 	return tid > 0 ? tid : 0;
 }
