@@ -139,8 +139,11 @@ int uthread_getname_np(uthread_t thread, char *buf, size_t len);
 /*
  * Send signal sig to thread (tgkill: that thread handles it, if it does not
  * block it).  sig 0 only checks that the thread is alive.
- * Errors: EINVAL sig is not a valid signal number, or the handle is stale;
- *         ESRCH thread has ended or was never valid.
+ * Errors: EINVAL sig is not a valid signal number, or is one of the
+ *                real-time signals glibc keeps for itself (32 up to
+ *                SIGRTMIN, as pthread_kill refuses them), or the handle
+ *                is stale;
+ *         ESRCH  thread has ended or was never valid.
  */
 int uthread_kill(uthread_t thread, int sig);
 

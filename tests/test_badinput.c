@@ -817,6 +817,51 @@ static void gettid_racing_with_a_detached_exit_answers_without_touching_freed_me
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* ------------------------------------------------------------ signals */
+
+/*
+ * glibc keeps the real-time signals from the kernel's first (__SIGRTMIN,
+ * 32) up to SIGRTMIN for itself (SIGCANCEL, SIGSETXID), and pthread_kill
+ * refuses them with EINVAL.  Sent to a thread, the first ends the whole
+ * process (no handler is installed until pthread_cancel is used), so the
+ * calls run in a child.
+ */
+static int kill_with_glibcs_internal_signals(void *arg)
+{
+	uthread_t t;
+	int go = 0;
+
+	(void)arg;
+	if (uthread_create(&t, NULL, wait_for_go, &go))
+		return 2;
+	for (int sig = __SIGRTMIN; sig < SIGRTMIN; sig++) {
+		if (uthread_kill(t, sig) != EINVAL)
+			return 3;
+		if (uthread_kill(uthread_self(), sig) != EINVAL)
+			return 4;
+	}
+	set_flag(&go);
+	return uthread_join(t, NULL) ? 5 : 0;
+}
+
+static void kill_refuses_the_signals_glibc_keeps_for_itself(void **state)
+{
+	struct sigaction sa, old;
+	int st;
+
+	(void)state;
+	st = tu_in_child(kill_with_glibcs_internal_signals, NULL);
+	assert_false(WIFSIGNALED(st)); /* a reserved signal was delivered */
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* The first signal a program may use is still accepted. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	assert_int_equal(sigaction(SIGRTMIN, &sa, &old), 0);
+	assert_int_equal(uthread_kill(uthread_self(), SIGRTMIN), 0);
+	assert_int_equal(sigaction(SIGRTMIN, &old, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +894,7 @@ int main(void)
 		cmocka_unit_test(detach_of_an_ended_thread_reclaims_it),
 		cmocka_unit_test(gettid_racing_with_join_answers_without_touching_freed_memory),
 		cmocka_unit_test(gettid_racing_with_a_detached_exit_answers_without_touching_freed_memory),
+		cmocka_unit_test(kill_refuses_the_signals_glibc_keeps_for_itself),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
