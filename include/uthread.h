@@ -122,17 +122,25 @@ int uthread_gettid(uthread_t thread, pid_t *tid);
 
 /*
  * Set the name of thread (shown in /proc/PID/task/TID/comm, ps, top, gdb)
- * to name, at most 15 bytes plus the terminating NUL.
- * Errors: EINVAL name is NULL or the handle is stale; ERANGE name is longer
- *         than 15 bytes; ESRCH thread has ended or was never valid; any
- *         error from writing the comm file.
+ * to name, at most 15 bytes plus the terminating NUL.  The caller's own
+ * name is set with prctl; another thread's through its /proc comm file.
+ * Errors: EINVAL name is NULL or the handle is stale;
+ *         ERANGE name is longer than 15 bytes;
+ *         ESRCH  thread has ended or was never valid, or (another thread)
+ *                its comm file does not exist (ENOENT: it ended meanwhile);
+ *         EIO    (another thread) the write to the comm file was short;
+ *         any other error from open or write on the comm file (EACCES,
+ *         EMFILE, ENFILE, ...).
  */
 int uthread_setname_np(uthread_t thread, const char *name);
 
 /*
  * Copy the name of thread into buf (len bytes, at least 16).
  * Errors: EINVAL buf is NULL or the handle is stale; ERANGE len < 16;
- *         ESRCH thread has ended or was never valid.
+ *         ESRCH  thread has ended or was never valid, or (another thread)
+ *                its comm file does not exist (ENOENT);
+ *         any other error from open or read on the comm file (EACCES,
+ *         EMFILE, ENFILE, ...).
  */
 int uthread_getname_np(uthread_t thread, char *buf, size_t len);
 

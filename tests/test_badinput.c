@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -862,6 +863,86 @@ static void kill_refuses_the_signals_glibc_keeps_for_itself(void **state)
 	assert_int_equal(sigaction(SIGRTMIN, &old, NULL), 0);
 }
 
+/* ------------------------------------------------------------ names */
+
+/*
+ * A write(2) the test can shorten.  The library's calls to write() bind to
+ * this definition (the executable's comes first); the test's own output
+ * does not (stdio uses the C library's internal write).  Armed, it writes
+ * one byte less than asked and leaves errno at 0.
+ */
+static int short_writes;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (__atomic_load_n(&short_writes, __ATOMIC_RELAXED) && n > 1) {
+		errno = 0;
+		n--;
+	}
+	return syscall(SYS_write, fd, buf, n);
+}
+
+static void setname_of_another_thread_answers_eio_to_a_short_write(void **state)
+{
+	uthread_t t;
+	int go = 0, r;
+
+	(void)state;
+	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
+	__atomic_store_n(&short_writes, 1, __ATOMIC_RELAXED);
+	r = uthread_setname_np(t, "shortened");
+	__atomic_store_n(&short_writes, 0, __ATOMIC_RELAXED);
+	assert_int_equal(r, EIO); /* not errno's stale 0: a silent success */
+	set_flag(&go);
+	assert_int_equal(uthread_join(t, NULL), 0);
+}
+
+/* Names of another thread go through /proc: with no descriptor left,
+ * EMFILE, as pthread_getname_np and pthread_setname_np answer. */
+static int names_with_every_descriptor_in_use(void *arg)
+{
+	struct rlimit rl;
+	uthread_t t;
+	char buf[16];
+	int go = 0, p[2], get_r, set_r, self_r;
+
+	(void)arg;
+	if (uthread_create(&t, NULL, wait_for_go, &go) || pipe(p))
+		return 2;
+	/* A small soft limit (the hard one stays: valgrind insists). */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 3;
+	rl.rlim_cur = rl.rlim_cur < 64 ? rl.rlim_cur : 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return 4;
+	while (dup(p[0]) >= 0)
+		;
+	if (errno != EMFILE)
+		return 5;
+	get_r = uthread_getname_np(t, buf, sizeof buf);
+	set_r = uthread_setname_np(t, "nofd");
+	/* The caller's own name needs no descriptor. */
+	self_r = uthread_getname_np(uthread_self(), buf, sizeof buf);
+	set_flag(&go);
+	if (uthread_join(t, NULL))
+		return 6;
+	if (get_r != EMFILE)
+		return 7;
+	if (set_r != EMFILE)
+		return 8;
+	return self_r == 0 ? 0 : 9;
+}
+
+static void names_of_another_thread_answer_emfile_with_no_free_descriptor(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(names_with_every_descriptor_in_use, NULL);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +976,8 @@ int main(void)
 		cmocka_unit_test(gettid_racing_with_join_answers_without_touching_freed_memory),
 		cmocka_unit_test(gettid_racing_with_a_detached_exit_answers_without_touching_freed_memory),
 		cmocka_unit_test(kill_refuses_the_signals_glibc_keeps_for_itself),
+		cmocka_unit_test(setname_of_another_thread_answers_eio_to_a_short_write),
+		cmocka_unit_test(names_of_another_thread_answer_emfile_with_no_free_descriptor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
