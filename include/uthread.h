@@ -375,7 +375,9 @@ typedef unsigned int uthread_once_t;
 /*
  * Run init() exactly once for control; every caller returns only after
  * that run has finished (later callers pay one load).
- * Errors: EINVAL control or init is NULL.
+ * Errors: EINVAL control or init is NULL, or *control holds a value
+ *         uthread_once never stores (it was not initialised with
+ *         UTHREAD_ONCE_INIT).
  */
 int uthread_once(uthread_once_t *control, void (*init)(void));
 
