@@ -433,9 +433,14 @@ int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr);
 /* Errors: EINVAL rw is NULL; EBUSY rw is locked. */
 int uthread_rwlock_destroy(uthread_rwlock_t *rw);
 /*
- * Errors (all lock calls): EINVAL rw is NULL (timed: or abstime is bad);
- * EDEADLK the caller holds the write lock; EAGAIN (read) too many readers;
- * EBUSY (try) the lock is not available; ETIMEDOUT (timed, CLOCK_REALTIME).
+ * Errors (all lock calls): EINVAL rw is NULL (timed: or abstime is NULL or
+ * its tv_nsec is outside [0, 1e9), checked before the lock is tried);
+ * EDEADLK (not try) the caller holds the write lock; EAGAIN (read) too
+ * many readers; EBUSY (try) the lock is not available, also when the
+ * caller holds the write lock; ETIMEDOUT (timed) abstime, on
+ * CLOCK_REALTIME, passed.  A second lock by a thread holding a read lock
+ * is not detected: wrlock deadlocks, and so does rdlock while a writer
+ * waits.
  */
 int uthread_rwlock_rdlock(uthread_rwlock_t *rw);
 int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw);

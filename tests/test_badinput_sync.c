@@ -58,10 +58,31 @@ static void once_with_a_control_it_never_stores_is_einval(void **state)
 	assert_int_equal(su_run_child(once_with_foreign_values, NULL, 2), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Read-write locks                                                     */
+/* ------------------------------------------------------------------ */
+
+/* POSIX: a try lock that cannot take the lock answers EBUSY, also when
+ * the caller is the writer (EDEADLK is for the calls that would block). */
+static void try_locks_by_the_write_holder_are_ebusy(void **state)
+{
+	uthread_rwlock_t rw = UTHREAD_RWLOCK_INITIALIZER;
+
+	(void)state;
+	assert_int_equal(uthread_rwlock_wrlock(&rw), 0);
+	assert_int_equal(uthread_rwlock_tryrdlock(&rw), EBUSY);
+	assert_int_equal(uthread_rwlock_trywrlock(&rw), EBUSY);
+	/* Held exactly once, still by us. */
+	assert_int_equal(uthread_rwlock_unlock(&rw), 0);
+	assert_int_equal(uthread_rwlock_unlock(&rw), EPERM);
+	assert_int_equal(uthread_rwlock_destroy(&rw), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(once_with_a_control_it_never_stores_is_einval),
+		cmocka_unit_test(try_locks_by_the_write_holder_are_ebusy),
 	};
 
 	su_watchdog(120);
