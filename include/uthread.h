@@ -60,11 +60,15 @@ typedef struct {
  * malloc, errno and every kind of __thread variable work in it.  It starts
  * with the creator's signal mask.  Does not block (beyond a short internal
  * lock).
- * Errors: EINVAL  thread or start is NULL, or attr is not initialised;
- *         EAGAIN  no memory for the stack or thread block, or the kernel
- *                 refused a new task (RLIMIT_NPROC, pid limit);
+ * Errors: EINVAL  thread or start is NULL, attr is not initialised (or
+ *                 was destroyed), or the stack it supplies cannot hold the
+ *                 thread block plus UTHREAD_STACK_MIN / 2 of stack;
+ *         EAGAIN  no memory for the stack, thread block or descriptor, or
+ *                 the kernel refused a new task (RLIMIT_NPROC, pid limit,
+ *                 ENOMEM);
  *         ENOTSUP the running C library failed uthread's start-up checks
- *                 (a message on stderr names the failed check).
+ *                 (a message on stderr names the failed check);
+ *         any other error clone(2) returns, as it is.
  */
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
                    void *(*start)(void *), void *arg);
@@ -85,7 +89,7 @@ int uthread_join(uthread_t thread, void **retval);
  * Mark thread detached: its resources are released as soon as it ends and
  * it can no longer be joined.  Does not block.
  * Errors: EINVAL thread is already detached, being joined, stale, or not a
- *                thread uthread created;
+ *                thread uthread created (the main thread included);
  *         ESRCH  thread was never a valid handle.
  */
 int uthread_detach(uthread_t thread);
@@ -102,7 +106,9 @@ void uthread_exit(void *retval) __attribute__((__noreturn__));
 /*
  * The calling thread's handle.  Works in every thread: uthreads, the main
  * thread, and threads the program started some other way (those get a
- * handle on first use, released when they end).  Never fails.
+ * handle on first use, released when they end).  Returns 0 (a value that
+ * names no thread) only in such a foreign thread, when no descriptor could
+ * be allocated for it (no memory for a new block of descriptors).
  */
 uthread_t uthread_self(void);
 
@@ -122,32 +128,47 @@ int uthread_gettid(uthread_t thread, pid_t *tid);
 
 /*
  * Set the name of thread (shown in /proc/PID/task/TID/comm, ps, top, gdb)
- * to name, at most 15 bytes plus the terminating NUL.
- * Errors: EINVAL name is NULL or the handle is stale; ERANGE name is longer
- *         than 15 bytes; ESRCH thread has ended or was never valid; any
- *         error from writing the comm file.
+ * to name, at most 15 bytes plus the terminating NUL.  The caller's own
+ * name is set with prctl; another thread's through its /proc comm file.
+ * Errors: EINVAL name is NULL or the handle is stale;
+ *         ERANGE name is longer than 15 bytes;
+ *         ESRCH  thread has ended or was never valid, or (another thread)
+ *                its comm file does not exist (ENOENT: it ended meanwhile);
+ *         EIO    (another thread) the write to the comm file was short;
+ *         any other error from open or write on the comm file (EACCES,
+ *         EMFILE, ENFILE, ...).
  */
 int uthread_setname_np(uthread_t thread, const char *name);
 
 /*
  * Copy the name of thread into buf (len bytes, at least 16).
  * Errors: EINVAL buf is NULL or the handle is stale; ERANGE len < 16;
- *         ESRCH thread has ended or was never valid.
+ *         ESRCH  thread has ended or was never valid, or (another thread)
+ *                its comm file does not exist (ENOENT);
+ *         any other error from open or read on the comm file (EACCES,
+ *         EMFILE, ENFILE, ...).
  */
 int uthread_getname_np(uthread_t thread, char *buf, size_t len);
 
 /*
  * Send signal sig to thread (tgkill: that thread handles it, if it does not
  * block it).  sig 0 only checks that the thread is alive.
- * Errors: EINVAL sig is not a valid signal number, or the handle is stale;
- *         ESRCH thread has ended or was never valid.
+ * Errors: EINVAL sig is not a valid signal number, or is one of the
+ *                real-time signals glibc keeps for itself (32 up to
+ *                SIGRTMIN, as pthread_kill refuses them), or the handle
+ *                is stale;
+ *         ESRCH  thread has ended or was never valid.
  */
 int uthread_kill(uthread_t thread, int sig);
 
 /*
  * Examine and change the calling thread's signal mask, as pthread_sigmask:
- * how is SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK; set or oldset may be NULL.
- * Errors: EINVAL how is none of those (with a non-NULL set).
+ * how is SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK; set or oldset may be NULL
+ * (with set NULL, how is not looked at).  The C library's own signals are
+ * left out of set, as pthread_sigmask does.
+ * Errors: EINVAL how is none of those (with a non-NULL set);
+ *         EFAULT the kernel could not write oldset (a set it cannot read
+ *                faults in the C library first, as with pthread_sigmask).
  */
 int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
 
@@ -192,8 +213,9 @@ int uthread_attr_getguardsize(const uthread_attr_t *attr, size_t *guardsize);
  * from its top, as glibc does.  The caller owns the memory and may reuse it
  * only after the thread has been joined.
  * EINVAL: stackaddr is NULL, not 16-byte aligned, or stacksize is below
- * UTHREAD_STACK_MIN; uthread_create() answers EINVAL if the memory is too
- * small to hold the thread block plus UTHREAD_STACK_MIN / 2 of stack.
+ * UTHREAD_STACK_MIN or larger than 1 TiB; uthread_create() answers EINVAL
+ * if the memory is too small to hold the thread block plus
+ * UTHREAD_STACK_MIN / 2 of stack.
  */
 int uthread_attr_setstack(uthread_attr_t *attr, void *stackaddr, size_t stacksize);
 int uthread_attr_getstack(const uthread_attr_t *attr, void **stackaddr, size_t *stacksize);
@@ -245,43 +267,62 @@ typedef struct {
 
 /*
  * Initialise m with attr (NULL: a normal mutex).
- * Errors: EINVAL m is NULL or attr is not initialised.
+ * Errors: EINVAL m is NULL or attr is not initialised (or was destroyed).
  */
 int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr);
 
-/* Errors: EINVAL m is NULL; EBUSY m is locked. */
+/*
+ * Errors: EINVAL m is NULL, not a mutex, or already destroyed;
+ *         EBUSY  m is locked (also by a thread that ended holding it).
+ * Afterwards every call but init answers EINVAL.
+ */
 int uthread_mutex_destroy(uthread_mutex_t *m);
 
 /*
  * Lock m, sleeping in the kernel while another thread holds it.  One atomic
- * operation when m is free.
- * Errors: EINVAL m is NULL or not a mutex; EDEADLK (errorcheck) the caller
- *         already holds m; EAGAIN (recursive) the count would overflow.
+ * operation when m is free.  The owner locking a normal mutex again
+ * deadlocks, as POSIX says.
+ * Errors: EINVAL  m is NULL, destroyed, or not a mutex (its kind is none
+ *                 init writes);
+ *         EDEADLK the caller already holds m, which is errorcheck, or
+ *                 normal with priority inheritance;
+ *         EAGAIN  (recursive) the count would overflow;
+ *         (priority inheritance) when it has to wait, the kernel's
+ *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while
+ *         holding m; ENOMEM, EPERM, EINVAL (a corrupted lock word), ENOSYS.
  */
 int uthread_mutex_lock(uthread_mutex_t *m);
 
-/* As uthread_mutex_lock, but never blocks.  Errors: as lock, plus EBUSY
- * m is held (by another thread, or by the caller for normal/errorcheck). */
+/*
+ * As uthread_mutex_lock, but never blocks and never asks the kernel.
+ * Errors: EINVAL, EAGAIN as lock; EBUSY m is held, by another thread or
+ *         by the caller (any kind but recursive: never EDEADLK).
+ */
 int uthread_mutex_trylock(uthread_mutex_t *m);
 
 /*
  * As uthread_mutex_lock, but gives up at abstime, an absolute
  * CLOCK_REALTIME time as for pthread_mutex_timedlock.
  * Errors: as lock, plus EINVAL abstime is NULL or its tv_nsec is outside
- *         [0, 1e9); ETIMEDOUT abstime passed before m could be locked.
+ *         [0, 1e9), checked even when m is free; ETIMEDOUT abstime passed
+ *         before m could be locked (so too for a normal mutex the caller
+ *         holds itself).
  */
 int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
 
 /*
  * Unlock m, waking one sleeper if there is one.  One atomic operation when
- * nobody waits.
- * Errors: EINVAL m is NULL; EPERM (errorcheck, recursive, priority
- *         inheritance) the caller does not hold m.
+ * nobody waits.  A normal mutex keeps no owner: unlocking one the caller
+ * does not hold is not detected and releases it (as glibc).
+ * Errors: EINVAL m is NULL, destroyed, or not a mutex;
+ *         EPERM  (errorcheck, recursive, priority inheritance) the caller
+ *                does not hold m (also when nobody does).
  */
 int uthread_mutex_unlock(uthread_mutex_t *m);
 
 /* Mutex attributes.  Errors: EINVAL attr (or an out pointer) is NULL, attr
- * is not initialised, or the value is not one of the constants above. */
+ * is not initialised (or was destroyed; init excepted), or the value is not
+ * one of the constants above. */
 int uthread_mutexattr_init(uthread_mutexattr_t *attr);
 int uthread_mutexattr_destroy(uthread_mutexattr_t *attr);
 int uthread_mutexattr_settype(uthread_mutexattr_t *attr, int type);
@@ -310,9 +351,14 @@ typedef struct {
 
 #define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0, 0, 0 }
 
-/* Errors: EINVAL cond is NULL or attr is not initialised. */
+/* Errors: EINVAL cond is NULL or attr is not initialised (or destroyed). */
 int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr);
-/* Errors: EINVAL cond is NULL; EBUSY threads are waiting on cond. */
+/*
+ * Waits (up to 100 ms) for woken waiters still leaving their wait, so the
+ * memory may be freed at once.  A destroyed cond keeps no mark: destroying
+ * or using it again is not detected and it acts as a new one (as glibc).
+ * Errors: EINVAL cond is NULL; EBUSY threads are still blocked on cond.
+ */
 int uthread_cond_destroy(uthread_cond_t *cond);
 
 /*
@@ -321,9 +367,11 @@ int uthread_cond_destroy(uthread_cond_t *cond);
  * after it has unlocked m cannot be lost.  Like pthread_cond_wait it may
  * (rarely) return 0 without a signal: re-check the predicate in a loop.
  * Signal handlers that run during the wait do not end it.
- * Errors: EINVAL cond or m is NULL, or other threads wait on cond with a
- *         different mutex; EPERM (errorcheck, recursive, priority
- *         inheritance) the caller does not hold m.
+ * Errors: EINVAL cond or m is NULL, m is destroyed or not a mutex, or
+ *                other threads wait on cond with a different mutex;
+ *         EPERM  (errorcheck, recursive, priority inheritance) the caller
+ *                does not hold m.  A normal mutex keeps no owner: waiting
+ *                with one the caller does not hold is not detected.
  */
 int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m);
 
@@ -341,16 +389,22 @@ int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
 int uthread_cond_signal(uthread_cond_t *cond);
 
 /*
- * Wake every waiter.  With a normal mutex, one waiter is woken and the rest
- * are moved onto the mutex (FUTEX_CMP_REQUEUE), so they are woken one by one
- * as the mutex is released instead of all at once.
+ * Wake every waiter.  With any mutex but a priority-inheritance one, one
+ * waiter is woken and the rest are moved onto the mutex (FUTEX_CMP_REQUEUE),
+ * so they are woken one by one as the mutex is released instead of all at
+ * once; priority-inheritance waiters are all woken.
  * Errors: EINVAL cond is NULL.
  */
 int uthread_cond_broadcast(uthread_cond_t *cond);
 
+/*
+ * Condition variable attributes: the clock of timedwait.
+ * Errors (all): EINVAL attr (or getclock's clock) is NULL, or attr is not
+ * initialised (or was destroyed; init excepted); setclock also EINVAL clock
+ * is neither CLOCK_REALTIME nor CLOCK_MONOTONIC.
+ */
 int uthread_condattr_init(uthread_condattr_t *attr);
 int uthread_condattr_destroy(uthread_condattr_t *attr);
-/* EINVAL: clock is neither CLOCK_REALTIME nor CLOCK_MONOTONIC. */
 int uthread_condattr_setclock(uthread_condattr_t *attr, clockid_t clock);
 int uthread_condattr_getclock(const uthread_condattr_t *attr, clockid_t *clock);
 
@@ -364,7 +418,9 @@ typedef unsigned int uthread_once_t;
 /*
  * Run init() exactly once for control; every caller returns only after
  * that run has finished (later callers pay one load).
- * Errors: EINVAL control or init is NULL.
+ * Errors: EINVAL control or init is NULL, or *control holds a value
+ *         uthread_once never stores (it was not initialised with
+ *         UTHREAD_ONCE_INIT).
  */
 int uthread_once(uthread_once_t *control, void (*init)(void));
 
@@ -384,7 +440,8 @@ typedef unsigned int uthread_key_t;
  * Errors: EINVAL key is NULL; EAGAIN all UTHREAD_KEYS_MAX keys are in use.
  */
 int uthread_key_create(uthread_key_t *key, void (*destructor)(void *));
-/* Errors: EINVAL key is not a live key.  Destructors are not called. */
+/* Errors: EINVAL key is not a live key (out of range, never created, or
+ * deleted).  Destructors are not called. */
 int uthread_key_delete(uthread_key_t key);
 /* NULL if key is not live or was never set in this thread. */
 void *uthread_getspecific(uthread_key_t key);
@@ -415,14 +472,23 @@ typedef struct {
 
 #define UTHREAD_RWLOCK_INITIALIZER { 0, 0, 0, 0 }
 
-/* Errors: EINVAL rw is NULL or attr is not initialised. */
+/* Errors: EINVAL rw is NULL or attr is not initialised (or destroyed). */
 int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr);
-/* Errors: EINVAL rw is NULL; EBUSY rw is locked. */
+/* Errors: EINVAL rw is NULL; EBUSY rw is locked.  A destroyed rwlock keeps
+ * no mark: destroying or using it again is not detected (as glibc). */
 int uthread_rwlock_destroy(uthread_rwlock_t *rw);
 /*
- * Errors (all lock calls): EINVAL rw is NULL (timed: or abstime is bad);
- * EDEADLK the caller holds the write lock; EAGAIN (read) too many readers;
- * EBUSY (try) the lock is not available; ETIMEDOUT (timed, CLOCK_REALTIME).
+ * Errors (all lock calls):
+ *   EINVAL    rw is NULL (timed: or abstime is NULL or its tv_nsec is
+ *             outside [0, 1e9), checked before the lock is tried);
+ *   EDEADLK   (not try) the caller holds the write lock;
+ *   EAGAIN    (read) the lock already has the most readers it counts
+ *             (536805375);
+ *   EBUSY     (try) the lock is not available, also when the caller holds
+ *             the write lock;
+ *   ETIMEDOUT (timed) abstime, on CLOCK_REALTIME, passed.
+ * A second lock by a thread holding a read lock is not detected: wrlock
+ * deadlocks, and so does rdlock while a writer waits.
  */
 int uthread_rwlock_rdlock(uthread_rwlock_t *rw);
 int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw);
@@ -430,9 +496,14 @@ int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abst
 int uthread_rwlock_wrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_trywrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime);
-/* Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
- * another thread. */
+/*
+ * Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
+ * another thread.  Readers are counted, not named: an unlock by a thread
+ * holding no read lock while others do is not detected and drops one of
+ * their read locks.
+ */
 int uthread_rwlock_unlock(uthread_rwlock_t *rw);
+/* Errors: EINVAL attr is NULL, or (destroy) not initialised or destroyed. */
 int uthread_rwlockattr_init(uthread_rwlockattr_t *attr);
 int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr);
 
@@ -456,19 +527,23 @@ typedef struct {
 	unsigned int __reserved;
 } uthread_barrier_t;
 
-/* Errors: EINVAL barrier is NULL, count is 0, or attr is not initialised. */
+/* Errors: EINVAL barrier is NULL, count is 0 or above INT_MAX, or attr is
+ * not initialised (or destroyed). */
 int uthread_barrier_init(uthread_barrier_t *barrier,
                          const uthread_barrierattr_t *attr, unsigned count);
-/* Errors: EINVAL barrier is NULL; EBUSY threads are waiting on it.  Waits
- * for threads still leaving the last round before it returns. */
+/* Errors: EINVAL barrier is NULL, already destroyed, or zero-filled (never
+ * initialised); EBUSY threads are waiting on it.  Waits for threads still
+ * leaving the last round before it returns. */
 int uthread_barrier_destroy(uthread_barrier_t *barrier);
 /*
  * Wait until count threads have called it; then all return, one of them
  * (the last to arrive) with UTHREAD_BARRIER_SERIAL_THREAD, the others with
  * 0.  The barrier is ready for the next round at once.
- * Errors: EINVAL barrier is NULL or not initialised.
+ * Errors: EINVAL barrier is NULL, destroyed, or zero-filled (never
+ * initialised).
  */
 int uthread_barrier_wait(uthread_barrier_t *barrier);
+/* Errors: EINVAL attr is NULL, or (destroy) not initialised or destroyed. */
 int uthread_barrierattr_init(uthread_barrierattr_t *attr);
 int uthread_barrierattr_destroy(uthread_barrierattr_t *attr);
 
@@ -490,26 +565,29 @@ typedef struct {
  * not 0 or 1.  pshared 1: sem may live in memory shared between processes.
  */
 int uthread_sem_init(uthread_sem_t *sem, int pshared, unsigned value);
-/* Errors: EINVAL sem is NULL or not initialised; EBUSY threads wait on it. */
+/* Errors: EINVAL sem is NULL, not initialised or already destroyed;
+ * EBUSY threads wait on it.  Afterwards every call but init answers EINVAL. */
 int uthread_sem_destroy(uthread_sem_t *sem);
 /*
  * Decrement sem, sleeping while it is 0.  Unlike sem_wait(3), a signal
  * handler that runs during the wait does not end it.
- * Errors: EINVAL sem is NULL or not initialised.
+ * Errors: EINVAL sem is NULL, not initialised, or destroyed.
  */
 int uthread_sem_wait(uthread_sem_t *sem);
 /* Errors: as wait, plus EAGAIN the value is 0. */
 int uthread_sem_trywait(uthread_sem_t *sem);
-/* Errors: as wait, plus EINVAL abstime is bad; ETIMEDOUT abstime
+/* Errors: as wait, plus EINVAL abstime is NULL or its tv_nsec is outside
+ * [0, 1e9), checked even when the value is not 0; ETIMEDOUT abstime
  * (CLOCK_REALTIME) passed. */
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
 /*
  * Increment sem and wake one sleeper.  Async-signal-safe.
- * Errors: EINVAL sem is NULL or not initialised; EOVERFLOW the value is
- * already UTHREAD_SEM_VALUE_MAX.
+ * Errors: EINVAL sem is NULL, not initialised, or destroyed; EOVERFLOW the
+ * value is already UTHREAD_SEM_VALUE_MAX.
  */
 int uthread_sem_post(uthread_sem_t *sem);
-/* Errors: EINVAL sem or value is NULL, or sem is not initialised. */
+/* Errors: EINVAL sem or value is NULL, or sem is not initialised or
+ * destroyed. */
 int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
 
 /* ------------------------------------------------------------------ */
@@ -518,13 +596,18 @@ int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
 
 typedef unsigned int uthread_spinlock_t;
 
-/* Errors (all): EINVAL lock is NULL or pshared is not 0 or 1. */
+/*
+ * Errors (all): EINVAL lock is NULL (init: or pshared is not 0 or 1).
+ * A spin lock keeps no owner (as glibc's): its holder locking it again
+ * spins until some thread unlocks it, and an unlock by a thread that does
+ * not hold it, or a second destroy, is not detected.
+ */
 int uthread_spin_init(uthread_spinlock_t *lock, int pshared);
 /* EBUSY: lock is held. */
 int uthread_spin_destroy(uthread_spinlock_t *lock);
 /* Spins (with a pause instruction) until the lock is free. */
 int uthread_spin_lock(uthread_spinlock_t *lock);
-/* EBUSY: lock is held. */
+/* EBUSY: lock is held (by the caller too). */
 int uthread_spin_trylock(uthread_spinlock_t *lock);
 int uthread_spin_unlock(uthread_spinlock_t *lock);
 

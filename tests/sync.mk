@@ -37,3 +37,10 @@ tests_test_sem_LDADD = $(TEST_LDADD)
 tests_test_spin_SOURCES = tests/test_spin.c tests/syncutil.h
 tests_test_spin_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_spin_LDADD = $(TEST_LDADD)
+
+# The bad-input table's synchronisation rows (docs/bad-input.md).
+TESTS_C += tests/test_badinput_sync
+check_PROGRAMS += tests/test_badinput_sync
+tests_test_badinput_sync_SOURCES = tests/test_badinput_sync.c tests/syncutil.h
+tests_test_badinput_sync_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_badinput_sync_LDADD = $(TEST_LDADD)

@@ -817,6 +817,235 @@ static void gettid_racing_with_a_detached_exit_answers_without_touching_freed_me
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* ------------------------------------------------------------ parked threads */
+
+/*
+ * A thread that stays alive until released: it waits on a semaphore,
+ * which helgrind and DRD see as synchronisation, unlike a polled flag.
+ */
+static void *park(void *arg)
+{
+	while (uthread_sem_wait(arg) != 0)
+		;
+	return NULL;
+}
+
+static int park_thread(uthread_t *t, uthread_sem_t *sem)
+{
+	int r = uthread_sem_init(sem, 0, 0);
+
+	return r ? r : uthread_create(t, NULL, park, sem);
+}
+
+static int unpark_thread(uthread_t t, uthread_sem_t *sem)
+{
+	int r = uthread_sem_post(sem);
+
+	if (r == 0)
+		r = uthread_join(t, NULL);
+	if (r == 0)
+		r = uthread_sem_destroy(sem);
+	return r;
+}
+
+/* ------------------------------------------------------------ signals */
+
+/*
+ * glibc keeps the real-time signals from the kernel's first (__SIGRTMIN,
+ * 32) up to SIGRTMIN for itself (SIGCANCEL, SIGSETXID), and pthread_kill
+ * refuses them with EINVAL.  Sent to a thread, the first ends the whole
+ * process (no handler is installed until pthread_cancel is used), so the
+ * calls run in a child.
+ */
+static int kill_with_glibcs_internal_signals(void *arg)
+{
+	uthread_sem_t sem;
+	uthread_t t;
+
+	(void)arg;
+	if (park_thread(&t, &sem))
+		return 2;
+	for (int sig = __SIGRTMIN; sig < SIGRTMIN; sig++) {
+		if (uthread_kill(t, sig) != EINVAL)
+			return 3;
+		if (uthread_kill(uthread_self(), sig) != EINVAL)
+			return 4;
+	}
+	return unpark_thread(t, &sem) ? 5 : 0;
+}
+
+static void kill_refuses_the_signals_glibc_keeps_for_itself(void **state)
+{
+	struct sigaction sa, old;
+	int st;
+
+	(void)state;
+	st = tu_in_child(kill_with_glibcs_internal_signals, NULL);
+	assert_false(WIFSIGNALED(st)); /* a reserved signal was delivered */
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* The first signal a program may use is still accepted. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	assert_int_equal(sigaction(SIGRTMIN, &sa, &old), 0);
+	assert_int_equal(uthread_kill(uthread_self(), SIGRTMIN), 0);
+	assert_int_equal(sigaction(SIGRTMIN, &old, NULL), 0);
+}
+
+/* ------------------------------------------------------------ names */
+
+#include <sys/resource.h> /* setrlimit, for the names test below */
+
+/*
+ * A write(2) the test can shorten.  The library's calls to write() bind to
+ * this definition (the executable's comes first); the test's own output
+ * does not (stdio uses the C library's internal write).  Armed, it writes
+ * one byte less than asked and leaves errno at 0.
+ */
+static int short_writes;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (__atomic_load_n(&short_writes, __ATOMIC_RELAXED) && n > 1) {
+		errno = 0;
+		n--;
+	}
+	return syscall(SYS_write, fd, buf, n);
+}
+
+static void setname_of_another_thread_answers_eio_to_a_short_write(void **state)
+{
+	uthread_sem_t sem;
+	uthread_t t;
+	int r;
+
+	(void)state;
+	assert_int_equal(park_thread(&t, &sem), 0);
+	__atomic_store_n(&short_writes, 1, __ATOMIC_RELAXED);
+	r = uthread_setname_np(t, "shortened");
+	__atomic_store_n(&short_writes, 0, __ATOMIC_RELAXED);
+	assert_int_equal(r, EIO); /* not errno's stale 0: a silent success */
+	assert_int_equal(unpark_thread(t, &sem), 0);
+}
+
+/* Names of another thread go through /proc: with no descriptor left,
+ * EMFILE, as pthread_getname_np and pthread_setname_np answer. */
+static int names_with_every_descriptor_in_use(void *arg)
+{
+	struct rlimit rl;
+	uthread_sem_t sem;
+	uthread_t t;
+	char buf[16];
+	int p[2], get_r, set_r, self_r;
+
+	(void)arg;
+	if (park_thread(&t, &sem) || pipe(p))
+		return 2;
+	/* A small soft limit (the hard one stays: valgrind insists). */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 3;
+	rl.rlim_cur = rl.rlim_cur < 64 ? rl.rlim_cur : 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return 4;
+	while (dup(p[0]) >= 0)
+		;
+	if (errno != EMFILE)
+		return 5;
+	get_r = uthread_getname_np(t, buf, sizeof buf);
+	set_r = uthread_setname_np(t, "nofd");
+	/* The caller's own name needs no descriptor. */
+	self_r = uthread_getname_np(uthread_self(), buf, sizeof buf);
+	if (unpark_thread(t, &sem))
+		return 6;
+	if (get_r != EMFILE)
+		return 7;
+	if (set_r != EMFILE)
+		return 8;
+	return self_r == 0 ? 0 : 9;
+}
+
+static void names_of_another_thread_answer_emfile_with_no_free_descriptor(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(names_with_every_descriptor_in_use, NULL);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ------------------------------------------------------------ more rows */
+
+static void detach_of_the_main_thread_by_itself_is_einval(void **state)
+{
+	pid_t tid;
+
+	(void)state;
+	/* glibc lets main detach itself; uthread never frees main. */
+	assert_int_equal(uthread_detach(uthread_self()), EINVAL);
+	assert_int_equal(uthread_gettid(uthread_self(), &tid), 0);
+	assert_int_equal(tid, getpid());
+}
+
+static void kill_answers_esrch_for_never_issued_handles_and_ended_threads(void **state)
+{
+	uthread_t t;
+
+	(void)state;
+	assert_int_equal(uthread_kill(0xfffff, 0), ESRCH);
+	assert_int_equal(uthread_kill(((uthread_t)3 << 32) | 0xfffff, SIGUSR1), ESRCH);
+	/* Ended, not yet joined: ESRCH; joined: a stale handle. */
+	assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
+	assert_int_equal(wait_until_ended(t), ESRCH);
+	assert_int_equal(uthread_kill(t, 0), ESRCH);
+	assert_int_equal(uthread_kill(t, SIGUSR1), ESRCH);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(uthread_kill(t, SIGUSR1), EINVAL);
+}
+
+static void sigmask_ignores_how_without_a_set_and_passes_efault_through(void **state)
+{
+	sigset_t now, before;
+	void *ro;
+
+	(void)state;
+	/* The kernel fills only its 8 bytes of the 128-byte sigset_t. */
+	memset(&now, 0, sizeof now);
+	memset(&before, 0, sizeof before);
+	assert_int_equal(uthread_sigmask(SIG_SETMASK, NULL, &before), 0);
+	/* No set: nothing changes, so how is not looked at (as glibc). */
+	assert_int_equal(uthread_sigmask(12345, NULL, &now), 0);
+	assert_memory_equal(&now, &before, sizeof now);
+	/*
+	 * An old set the kernel cannot write: EFAULT.  Not under valgrind,
+	 * which checks the pointer itself and reports it.
+	 */
+	if (tu_on_valgrind())
+		return;
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	assert_int_equal(uthread_sigmask(SIG_BLOCK, NULL, ro), EFAULT);
+	assert_int_equal(munmap(ro, 4096), 0);
+}
+
+static void setstack_rejects_more_than_one_tebibyte(void **state)
+{
+	static char mem[UTHREAD_STACK_MIN] __attribute__((__aligned__(16)));
+	uthread_attr_t a;
+	void *addr = NULL;
+	size_t sz = 0;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setstack(&a, mem, sizeof mem), 0);
+	assert_int_equal(uthread_attr_setstack(&a, mem, (1ul << 40) + 1), EINVAL);
+	assert_int_equal(uthread_attr_setstack(&a, mem, SIZE_MAX), EINVAL);
+	assert_int_equal(uthread_attr_getstack(&a, &addr, &sz), 0);
+	assert_ptr_equal(addr, mem);
+	assert_int_equal(sz, sizeof mem);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +1078,13 @@ int main(void)
 		cmocka_unit_test(detach_of_an_ended_thread_reclaims_it),
 		cmocka_unit_test(gettid_racing_with_join_answers_without_touching_freed_memory),
 		cmocka_unit_test(gettid_racing_with_a_detached_exit_answers_without_touching_freed_memory),
+		cmocka_unit_test(kill_refuses_the_signals_glibc_keeps_for_itself),
+		cmocka_unit_test(setname_of_another_thread_answers_eio_to_a_short_write),
+		cmocka_unit_test(names_of_another_thread_answer_emfile_with_no_free_descriptor),
+		cmocka_unit_test(detach_of_the_main_thread_by_itself_is_einval),
+		cmocka_unit_test(kill_answers_esrch_for_never_issued_handles_and_ended_threads),
+		cmocka_unit_test(sigmask_ignores_how_without_a_set_and_passes_efault_through),
+		cmocka_unit_test(setstack_rejects_more_than_one_tebibyte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

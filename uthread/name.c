@@ -37,6 +37,7 @@ int uthread_setname_np(uthread_t thread, const char *name)
 	pid_t tid;
 	int self, fd, r;
 	size_t len;
+	ssize_t n;
 
 	if (!name)
 		return EINVAL;
@@ -52,7 +53,9 @@ int uthread_setname_np(uthread_t thread, const char *name)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? ESRCH : errno;
-	r = write(fd, name, len) == (ssize_t)len ? 0 : errno;
+	n = write(fd, name, len);
+	/* A short write sets no errno: EIO, as pthread_setname_np. */
+	r = n < 0 ? errno : n != (ssize_t)len ? EIO : 0;
 	close(fd);
 	return r;
 }

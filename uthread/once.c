@@ -17,6 +17,10 @@ static int once_slow(uthread_once_t *control, void (*init)(void), uint32_t s)
 {
 	UTHREAD__IGNORE(control, sizeof *control);
 	for (;;) {
+		/* A value we never store: control was not initialised with
+		 * UTHREAD_ONCE_INIT.  Waiting for it to change would spin. */
+		if (s > DONE)
+			return EINVAL;
 		if (s == NOT_RUN) {
 			/* Competing party: other first callers; one CAS wins. */
 			if (!__atomic_compare_exchange_n(control, &s, RUNNING, 0,

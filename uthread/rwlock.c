@@ -105,8 +105,9 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 				break;
 			continue;
 		}
+		/* Our own write lock: a try answers EBUSY, as POSIX says. */
 		if ((s & WRITE_LOCKED) && writer_is_me(rw))
-			return EDEADLK;
+			return try ? EBUSY : EDEADLK;
 		if ((s & COUNT) >= MAX_READERS)
 			return EAGAIN;
 		if (try)
@@ -168,8 +169,9 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 		/* WRITERS_WAITING once we have slept: kept across the retries. */
 		uint32_t other_writers = 0;
 
+		/* Our own write lock: a try answers EBUSY, as POSIX says. */
 		if ((s & WRITE_LOCKED) && writer_is_me(rw))
-			return EDEADLK;
+			return try ? EBUSY : EDEADLK;
 		if (try)
 			return EBUSY;
 		if (spin_until(rw, 1))

@@ -17,6 +17,14 @@ int uthread_kill(uthread_t thread, int sig)
 
 	if (sig < 0 || sig >= NSIG)
 		return EINVAL;
+	/*
+	 * glibc keeps the real-time signals below SIGRTMIN for itself
+	 * (SIGCANCEL, SIGSETXID) and its pthread_kill refuses them: sent to a
+	 * thread, SIGCANCEL ends the whole process until pthread_cancel has
+	 * installed glibc's handler, which then marks the thread cancelled.
+	 */
+	if (sig >= __SIGRTMIN && sig < SIGRTMIN)
+		return EINVAL;
 	r = uthread_gettid(thread, &tid);
 	if (r)
 		return r;
