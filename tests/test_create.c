@@ -947,11 +947,13 @@ static void race_claims(int njoin, int ndetach)
 		/* Whoever won, the handle is spent. */
 		assert_int_equal(uthread_join(target, NULL), EINVAL);
 	}
-	/* A detached winner's thread may still be on its way out. */
+	/* A detached winner's thread may still be on its way out.  Fewer
+	 * tasks than at the start is fine: a detached thread of an earlier
+	 * test may have been on its way out when we counted. */
 	long long end = tu_now_ms() + TIMEOUT_MS;
-	while (tu_count_tasks() != tasks && tu_now_ms() < end)
+	while (tu_count_tasks() > tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
-	assert_int_equal(tu_count_tasks(), tasks);
+	assert_true(tu_count_tasks() <= tasks);
 	/*
 	 * No leak: after 1000 rounds the mappings may differ from round 20's
 	 * only by what is bounded by design: blocks parked in the stack cache
