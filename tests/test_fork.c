@@ -188,7 +188,7 @@ static void *busy_malloc(void *arg)
 	uintptr_t seed = (uintptr_t)arg;
 	unsigned long n = 0;
 
-	while (!__atomic_load_n(&busy_stop, __ATOMIC_RELAXED)) {
+	while (!tu_peek(&busy_stop)) {
 		size_t sz = 16 + (seed * 2654435761u + n * 40503u) % 20000;
 		char *p = malloc(sz);
 		if (p) {
@@ -206,13 +206,13 @@ static void fork_while_other_threads_are_busy_in_malloc_gives_a_working_child(vo
 	uthread_t busy[NBUSY];
 
 	(void)state;
-	busy_stop = 0;
+	tu_set(&busy_stop, 0);
 	for (uintptr_t i = 0; i < NBUSY; i++)
 		assert_int_equal(uthread_create(&busy[i], NULL, busy_malloc,
 		                                (void *)i), 0);
 	for (int i = 0; i < forks; i++)
 		fork_and_check(i & 1);
-	__atomic_store_n(&busy_stop, 1, __ATOMIC_RELAXED);
+	tu_set(&busy_stop, 1);
 	for (int i = 0; i < NBUSY; i++) {
 		void *n = NULL;
 		assert_int_equal(uthread_join(busy[i], &n), 0);

@@ -96,16 +96,15 @@ static void *detached_work(void *arg)
 
 	buf[0] = (char)(uintptr_t)arg;
 	buf[511] = buf[0];
-	while (!__atomic_load_n(&wave_gate, __ATOMIC_ACQUIRE))
-		sched_yield();
-	__atomic_fetch_add(&wave_done, 1, __ATOMIC_ACQ_REL);
+	tu_wait(&wave_gate, 1, -1);
+	tu_add(&wave_done, 1);
 	return NULL;
 }
 
 /* Run one wave of n detached threads and wait until all are gone. */
 static void detached_wave(const uthread_attr_t *a, int n, int tasks0)
 {
-	int base = __atomic_load_n(&wave_done, __ATOMIC_ACQUIRE);
+	int base = tu_get(&wave_done);
 	long long end;
 
 	for (int i = 0; i < n; i++) {
@@ -113,12 +112,10 @@ static void detached_wave(const uthread_attr_t *a, int n, int tasks0)
 		assert_int_equal(uthread_create(&t, a, detached_work,
 		                                (void *)(uintptr_t)i), 0);
 	}
-	__atomic_store_n(&wave_gate, 1, __ATOMIC_RELEASE);
+	tu_set(&wave_gate, 1);
+	assert_true(tu_wait(&wave_done, base + n, TIMEOUT_MS));
+	assert_int_equal(tu_get(&wave_done), base + n);
 	end = tu_now_ms() + TIMEOUT_MS;
-	while (__atomic_load_n(&wave_done, __ATOMIC_ACQUIRE) != base + n &&
-	       tu_now_ms() < end)
-		sched_yield();
-	assert_int_equal(__atomic_load_n(&wave_done, __ATOMIC_ACQUIRE), base + n);
 	/* The count says they ran; the task list says they left. */
 	while (tu_count_tasks() != tasks0 && tu_now_ms() < end)
 		tu_sleep_ms(1);
@@ -134,17 +131,17 @@ static void ten_thousand_detached_threads_leave_heap_and_mappings_flat(void **st
 	uthread_attr_t a;
 
 	(void)state;
-	wave_done = 0;
+	tu_set(&wave_done, 0);
 	assert_int_equal(uthread_attr_init(&a), 0);
 	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
 	/* Warm-up: a whole wave alive at once fills the stack cache. */
-	wave_gate = 0;
+	tu_set(&wave_gate, 0);
 	detached_wave(&a, wave, tasks0);
 	maps0 = tu_count_own_maps();
 	heap0 = tu_heap_bytes();
 	for (int done = 0; done < total; done += wave)
 		detached_wave(&a, wave, tasks0);
-	assert_int_equal(wave_done, wave + total);
+	assert_int_equal(tu_get(&wave_done), wave + total);
 	assert_int_equal(tu_count_own_maps(), maps0);
 	assert_true(tu_heap_bytes() < heap0 + (1u << 20));
 	assert_int_equal(uthread_attr_destroy(&a), 0);
@@ -213,8 +210,7 @@ static int oom_release;
 
 static void *wait_for_release(void *arg)
 {
-	while (!__atomic_load_n(&oom_release, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_wait(&oom_release, 1, -1);
 	return arg;
 }
 
@@ -248,17 +244,17 @@ static int run_out_of_address_space(void *arg)
 	void *ret;
 
 	(void)arg;
-	oom_release = 0;
+	tu_set(&oom_release, 0);
 	for (int i = 0; i < warm; i++)
 		if (uthread_create(&oom_threads[i], NULL, wait_for_release, NULL))
 			return 10;
-	__atomic_store_n(&oom_release, 1, __ATOMIC_RELEASE);
+	tu_set(&oom_release, 1);
 	for (int i = 0; i < warm; i++)
 		if (uthread_join(oom_threads[i], NULL))
 			return 11;
 	maps0 = tu_count_own_maps();
 
-	oom_release = 0;
+	tu_set(&oom_release, 0);
 	if (getrlimit(RLIMIT_AS, &rl))
 		return 12;
 	rl.rlim_cur = vm_size() + (40u << 20);
@@ -275,7 +271,7 @@ static int run_out_of_address_space(void *arg)
 	/* Failing again changes nothing. */
 	if (uthread_create(&t, NULL, wait_for_release, NULL) != EAGAIN)
 		return 16;
-	__atomic_store_n(&oom_release, 1, __ATOMIC_RELEASE);
+	tu_set(&oom_release, 1);
 	for (int i = 0; i < n; i++) {
 		if (uthread_join(oom_threads[i], &ret))
 			return 17;
