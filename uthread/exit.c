@@ -119,7 +119,11 @@ void uthread_exit(void *retval)
 	/*
 	 * Detached: free everything ourselves.  From here on no signal
 	 * handler may run: the slot and the libc TLS are being taken apart.
+	 * DRD learns it here, from us, whether we were created detached or
+	 * detached later: uthread_detach may run before we told DRD who we
+	 * are (create.c), and then its word would name no thread.
 	 */
+	UTHREAD__THREAD_DETACHED(uthread__handle(self));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
 	uthread__tcb_release(b->tp, self);
 	uthread__desc_free(self);
