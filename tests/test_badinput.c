@@ -57,7 +57,7 @@ static void *count_start(void *arg)
 /* Poll until uthread_gettid(t) answers ESRCH: the thread has ended. */
 static int wait_until_ended(uthread_t t)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	pid_t tid;
 	int r;
 
@@ -72,7 +72,7 @@ static int wait_until_ended(uthread_t t)
  */
 static void release_detached(int *go, uthread_t t)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	pid_t tid = 0;
 
 	assert_int_equal(uthread_gettid(t, &tid), 0);
@@ -538,7 +538,7 @@ static void join_and_detach_of_a_thread_being_joined_are_einval(void **state)
 	assert_int_equal(uthread_create(&joiner, NULL, join_target, &j), 0);
 	assert_true(tu_wait(&j.about_to_join, 1, TIMEOUT_MS));
 	/* Once the joiner sleeps in futex(2) it has claimed the target. */
-	end = tu_now_ms() + TIMEOUT_MS;
+	end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_task_syscall(j.tid) != SYS_futex && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_task_syscall(j.tid), SYS_futex);
@@ -746,7 +746,7 @@ static int race_gettid_with_ending_threads(void *arg)
 	 * fails within a few hundred rounds, a loaded machine gets fewer. */
 	stop_at = tu_now_ms() + RACE_MS;
 	for (int i = 0; i < rounds && tu_now_ms() < stop_at; i++) {
-		long long end = tu_now_ms() + TIMEOUT_MS;
+		long long end = tu_deadline_ms(TIMEOUT_MS);
 		struct race_pub *p = &race_pubs[i];
 
 		tu_set(&race_go, 0);

@@ -723,7 +723,7 @@ static void a_detached_thread_on_a_caller_stack_leaves_that_stack_to_the_caller(
 	assert_int_equal(uthread_create(&t, &a, stack_user, &r), 0);
 	assert_true(tu_wait(&r.ready, 1, TIMEOUT_MS));
 	/* Wait until the kernel has let go of the thread. */
-	end = tu_now_ms() + TIMEOUT_MS;
+	end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_count_tasks() != tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks);
@@ -919,7 +919,7 @@ static void race_claims(int njoin, int ndetach)
 		assert_int_equal(uthread_join(target, NULL), EINVAL);
 	}
 	/* A detached winner's thread may still be on its way out. */
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_count_tasks() != tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks);

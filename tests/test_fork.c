@@ -31,7 +31,7 @@
  */
 static int wait_child(pid_t pid)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	int st;
 	pid_t r;
 
@@ -255,7 +255,7 @@ static void fork_after_a_detached_thread_ended_gives_a_working_child(void **stat
 	assert_int_equal(uthread_create(&t, &a, record_tid_and_leave, &l), 0);
 	assert_int_equal(uthread_attr_destroy(&a), 0);
 	assert_true(tu_wait(&l.ready, 1, TIMEOUT_MS));
-	end = tu_now_ms() + TIMEOUT_MS;
+	end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_task_exists(l.tid) && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_false(tu_task_exists(l.tid));

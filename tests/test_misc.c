@@ -894,7 +894,7 @@ static void robust_mutexes_left_locked_by_detached_threads_report_owner_dead(voi
 	tu_wait(&det_locked, NDETACHED, -1);
 	tu_set(&det_go, 1);
 	/* Gone from /proc: the kernel has finished with their robust lists. */
-	end = tu_now_ms() + 20000;
+	end = tu_deadline_ms(20000);
 	while (tu_count_tasks() > tasks0 && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks0);

@@ -248,6 +248,13 @@ static inline long long tu_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A deadline ms milliseconds from now on the tu_now_ms() clock, ten times
+ * further under valgrind: for waits that only a hang should outlast. */
+static inline long long tu_deadline_ms(long ms)
+{
+	return tu_now_ms() + (tu_on_valgrind() ? 10LL * ms : ms);
+}
+
 /* Sleep ms milliseconds (restarting after a signal). */
 static inline void tu_sleep_ms(long ms)
 {
