@@ -69,75 +69,6 @@ static inline double su_max_late_ms(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Flags the tests poll                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * Start gates, stop flags and hand-shakes between the tests' own threads
- * are int words accessed only with atomics.  helgrind and DRD do not take
- * atomics as synchronisation, so each access also tells them: the word is
- * not a data race, and a set (or add) happens before the gets that see it.
- * Outside valgrind the client requests cost a few instructions.
- */
-#if defined(TU_HAVE_VALGRIND) && __has_include(<valgrind/helgrind.h>)
-#include <valgrind/helgrind.h>
-#define SU_UNTRACKED(p) VALGRIND_HG_DISABLE_CHECKING((p), sizeof *(p))
-#define SU_BEFORE(p)    ANNOTATE_HAPPENS_BEFORE(p)
-#define SU_AFTER(p)     ANNOTATE_HAPPENS_AFTER(p)
-#else
-#define SU_UNTRACKED(p) ((void)(p))
-#define SU_BEFORE(p)    ((void)(p))
-#define SU_AFTER(p)     ((void)(p))
-#endif
-
-static inline void su_set(int *flag, int v)
-{
-	SU_UNTRACKED(flag);
-	SU_BEFORE(flag);
-	__atomic_store_n(flag, v, __ATOMIC_RELEASE);
-}
-
-static inline int su_get(int *flag)
-{
-	int v;
-
-	SU_UNTRACKED(flag);
-	v = __atomic_load_n(flag, __ATOMIC_ACQUIRE);
-	SU_AFTER(flag);
-	return v;
-}
-
-/* For polling loops: no client request per poll (DRD makes a new segment
- * for every happens-after).  End the loop with one su_get. */
-static inline int su_peek(int *flag)
-{
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
-}
-
-/* Spin (yielding) until *flag >= n; what its setters did is visible. */
-static inline void su_wait_at_least(int *flag, int n)
-{
-	for (unsigned spins = 1; su_peek(flag) < n; spins++)
-		if (spins % 64 == 0)
-			uthread_yield(); /* more threads than CPUs */
-		else
-			__asm__ volatile("pause" ::: "memory");
-	(void)su_get(flag);
-}
-
-/* Add d to *counter; the new value. */
-static inline int su_add(int *counter, int d)
-{
-	int v;
-
-	SU_UNTRACKED(counter);
-	SU_BEFORE(counter);
-	v = __atomic_add_fetch(counter, d, __ATOMIC_ACQ_REL);
-	SU_AFTER(counter);
-	return v;
-}
-
-/* ------------------------------------------------------------------ */
 /* Running an int-returning function in a uthread.                      */
 /* ------------------------------------------------------------------ */
 
@@ -214,20 +145,6 @@ static inline void su_handle(int sig, void (*handler)(int), int restart)
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
-}
-
-/* Wait (up to ms) until *counter exceeds old.  1: it did. */
-static inline int su_wait_above(int *counter, int old, long ms)
-{
-	long long end = tu_now_ms() + ms;
-
-	while (su_peek(counter) <= old) {
-		if (tu_now_ms() >= end)
-			return 0;
-		usleep(100);
-	}
-	(void)su_get(counter);
-	return 1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -34,27 +34,10 @@
 #define BALLAST (12 * 1024)
 static __thread char tls_ballast[BALLAST];
 
-static int wait_flag(const int *flag)
-{
-	long long end = tu_now_ms() + TIMEOUT_MS;
-
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-		if (tu_now_ms() > end)
-			return 0;
-		sched_yield();
-	}
-	return 1;
-}
-
-static void set_flag(int *flag)
-{
-	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
-}
-
 /* A thread that waits for *go, then returns the address of go. */
 static void *wait_for_go(void *arg)
 {
-	wait_flag(arg);
+	tu_wait(arg, 1, TIMEOUT_MS);
 	return arg;
 }
 
@@ -67,14 +50,14 @@ static int started;
 
 static void *count_start(void *arg)
 {
-	__atomic_fetch_add(&started, 1, __ATOMIC_RELAXED);
+	tu_add(&started, 1);
 	return arg;
 }
 
 /* Poll until uthread_gettid(t) answers ESRCH: the thread has ended. */
 static int wait_until_ended(uthread_t t)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	pid_t tid;
 	int r;
 
@@ -89,11 +72,11 @@ static int wait_until_ended(uthread_t t)
  */
 static void release_detached(int *go, uthread_t t)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	pid_t tid = 0;
 
 	assert_int_equal(uthread_gettid(t, &tid), 0);
-	set_flag(go);
+	tu_set(go, 1);
 	while (tu_task_exists(tid) && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_false(tu_task_exists(tid));
@@ -115,10 +98,10 @@ static void assert_create_join_works(void)
 static void create_rejects_a_null_thread_pointer(void **state)
 {
 	(void)state;
-	started = 0;
+	tu_set(&started, 0);
 	assert_int_equal(uthread_create(NULL, NULL, count_start, NULL), EINVAL);
 	tu_sleep_ms(10);
-	assert_int_equal(__atomic_load_n(&started, __ATOMIC_RELAXED), 0);
+	assert_int_equal(tu_get(&started), 0);
 	assert_create_join_works();
 }
 
@@ -137,13 +120,13 @@ static void create_rejects_an_uninitialised_attr(void **state)
 	uthread_t t;
 
 	(void)state;
-	started = 0;
+	tu_set(&started, 0);
 	memset(&a, 0xa5, sizeof a);
 	assert_int_equal(uthread_create(&t, &a, count_start, NULL), EINVAL);
 	memset(&a, 0, sizeof a);
 	assert_int_equal(uthread_create(&t, &a, count_start, NULL), EINVAL);
 	tu_sleep_ms(10);
-	assert_int_equal(__atomic_load_n(&started, __ATOMIC_RELAXED), 0);
+	assert_int_equal(tu_get(&started), 0);
 	assert_create_join_works();
 }
 
@@ -428,8 +411,8 @@ static void *foreign_thread(void *arg)
 	struct foreign *f = arg;
 
 	f->self = uthread_self();
-	set_flag(&f->ready);
-	wait_flag(&f->go);
+	tu_set(&f->ready, 1);
+	tu_wait(&f->go, 1, TIMEOUT_MS);
 	return NULL;
 }
 
@@ -440,10 +423,10 @@ static void join_and_detach_of_a_foreign_thread_are_einval(void **state)
 
 	(void)state;
 	assert_int_equal(pthread_create(&pt, NULL, foreign_thread, &f), 0);
-	assert_true(wait_flag(&f.ready));
+	assert_true(tu_wait(&f.ready, 1, TIMEOUT_MS));
 	assert_int_equal(uthread_join(f.self, NULL), EINVAL);
 	assert_int_equal(uthread_detach(f.self), EINVAL);
-	set_flag(&f.go);
+	tu_set(&f.go, 1);
 	assert_int_equal(pthread_join(pt, NULL), 0);
 	/* Its handle went stale when it ended. */
 	assert_int_equal(uthread_join(f.self, NULL), EINVAL);
@@ -516,7 +499,7 @@ static void a_stale_handle_stays_stale_when_its_slot_is_reused(void **state)
 	assert_int_equal(uthread_detach(old), EINVAL);
 	assert_int_equal(uthread_gettid(old, &tid), EINVAL);
 	/* ... and none of those calls touched the new threads. */
-	set_flag(&go);
+	tu_set(&go, 1);
 	for (int i = 0; i < 4; i++) {
 		void *ret = NULL;
 		assert_int_equal(uthread_join(t[i], &ret), 0);
@@ -537,7 +520,7 @@ static void *join_target(void *arg)
 	struct joiner *j = arg;
 
 	j->tid = gettid();
-	set_flag(&j->about_to_join);
+	tu_set(&j->about_to_join, 1);
 	j->r = uthread_join(j->target, &j->ret);
 	return NULL;
 }
@@ -553,15 +536,15 @@ static void join_and_detach_of_a_thread_being_joined_are_einval(void **state)
 	assert_int_equal(uthread_create(&target, NULL, wait_for_go, &go), 0);
 	j.target = target;
 	assert_int_equal(uthread_create(&joiner, NULL, join_target, &j), 0);
-	assert_true(wait_flag(&j.about_to_join));
+	assert_true(tu_wait(&j.about_to_join, 1, TIMEOUT_MS));
 	/* Once the joiner sleeps in futex(2) it has claimed the target. */
-	end = tu_now_ms() + TIMEOUT_MS;
+	end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_task_syscall(j.tid) != SYS_futex && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_task_syscall(j.tid), SYS_futex);
 	assert_int_equal(uthread_join(target, NULL), EINVAL);
 	assert_int_equal(uthread_detach(target), EINVAL);
-	set_flag(&go);
+	tu_set(&go, 1);
 	assert_int_equal(uthread_join(joiner, NULL), 0);
 	assert_int_equal(j.r, 0);
 	assert_ptr_equal(j.ret, &go);
@@ -609,7 +592,7 @@ static void gettid_rejects_a_null_tid_pointer(void **state)
 	assert_int_equal(uthread_gettid(uthread_self(), NULL), EINVAL);
 	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
 	assert_int_equal(uthread_gettid(t, NULL), EINVAL);
-	set_flag(&go);
+	tu_set(&go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 }
 
@@ -624,7 +607,7 @@ static void name_functions_reject_a_null_name_or_buffer(void **state)
 	assert_int_equal(uthread_create(&t, NULL, wait_for_go, &go), 0);
 	assert_int_equal(uthread_setname_np(t, NULL), EINVAL);
 	assert_int_equal(uthread_getname_np(t, NULL, 16), EINVAL);
-	set_flag(&go);
+	tu_set(&go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 }
 
@@ -703,23 +686,27 @@ static struct race_pub race_pubs[RACE_ROUNDS];
 static int race_cur = -1;     /* index into race_pubs the reader uses */
 static int race_seen = -1;    /* last index the reader got a tid for */
 static int race_stop, race_go;
-static long race_bad;
+static int race_bad;
 
 static void *race_reader(void *arg)
 {
+	int last = -1;
+
 	(void)arg;
-	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE)) {
-		int i = __atomic_load_n(&race_cur, __ATOMIC_ACQUIRE);
+	while (!tu_peek(&race_stop)) {
+		int i = tu_peek(&race_cur);
 		pid_t tid = 0;
 		int r;
 
 		if (i < 0)
 			continue;
+		if (i != last) /* a new handle: what main wrote is visible */
+			last = tu_get(&race_cur);
 		r = uthread_gettid(race_pubs[i].h, &tid);
 		if (r == 0 && tid == race_pubs[i].tid) {
-			__atomic_store_n(&race_seen, i, __ATOMIC_RELEASE);
+			tu_set(&race_seen, i);
 		} else if (r != ESRCH && r != EINVAL) {
-			__atomic_fetch_add(&race_bad, 1, __ATOMIC_RELAXED);
+			tu_add(&race_bad, 1);
 		}
 	}
 	return NULL;
@@ -727,8 +714,7 @@ static void *race_reader(void *arg)
 
 static void *race_target(void *arg)
 {
-	while (!__atomic_load_n(&race_go, __ATOMIC_ACQUIRE))
-		sched_yield();
+	tu_wait(&race_go, 1, -1);
 	return arg;
 }
 
@@ -745,11 +731,11 @@ static int race_gettid_with_ending_threads(void *arg)
 	    uthread_attr_setstacksize(&small, UTHREAD_STACK_MIN) ||
 	    uthread_attr_setstacksize(&big, 256 * 1024))
 		return 2;
-	race_go = 0;
+	tu_set(&race_go, 0);
 	for (int i = 0; i < 200; i++)
 		if (uthread_create(&fill[i], &small, race_target, NULL))
 			return 3;
-	__atomic_store_n(&race_go, 1, __ATOMIC_RELEASE);
+	tu_set(&race_go, 1);
 	for (int i = 0; i < 200; i++)
 		if (uthread_join(fill[i], NULL))
 			return 4;
@@ -760,23 +746,20 @@ static int race_gettid_with_ending_threads(void *arg)
 	 * fails within a few hundred rounds, a loaded machine gets fewer. */
 	stop_at = tu_now_ms() + RACE_MS;
 	for (int i = 0; i < rounds && tu_now_ms() < stop_at; i++) {
-		long long end = tu_now_ms() + TIMEOUT_MS;
+		long long end = tu_deadline_ms(TIMEOUT_MS);
 		struct race_pub *p = &race_pubs[i];
 
-		__atomic_store_n(&race_go, 0, __ATOMIC_RELEASE);
+		tu_set(&race_go, 0);
 		if (uthread_create(&p->h, &big, race_target, NULL) ||
 		    uthread_gettid(p->h, &p->tid))
 			return 6;
-		__atomic_store_n(&race_cur, i, __ATOMIC_RELEASE);
+		tu_set(&race_cur, i);
 		/* Let the reader get going on this handle, then end it. */
-		while (__atomic_load_n(&race_seen, __ATOMIC_ACQUIRE) != i) {
-			if (tu_now_ms() > end)
-				return 7;
-			sched_yield();
-		}
+		if (!tu_wait(&race_seen, i, TIMEOUT_MS))
+			return 7;
 		if (detached && uthread_detach(p->h))
 			return 8;
-		__atomic_store_n(&race_go, 1, __ATOMIC_RELEASE);
+		tu_set(&race_go, 1);
 		if (!detached && uthread_join(p->h, NULL))
 			return 9;
 		/* Detached: on to the next once it is gone (its stack too). */
@@ -785,14 +768,14 @@ static int race_gettid_with_ending_threads(void *arg)
 				return 10;
 			sched_yield();
 		}
-		if (__atomic_load_n(&race_bad, __ATOMIC_RELAXED))
+		if (tu_get(&race_bad))
 			break; /* proven wrong: no need to go on */
 	}
-	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+	tu_set(&race_stop, 1);
 	if (uthread_join(reader, NULL))
 		return 11;
 	/* 12: a stale handle answered with another thread's tid. */
-	return race_bad == 0 ? 0 : 12;
+	return tu_get(&race_bad) == 0 ? 0 : 12;
 }
 
 static void gettid_racing_with_join_answers_without_touching_freed_memory(void **state)

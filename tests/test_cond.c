@@ -211,7 +211,7 @@ static void *wait_for_flag(void *p)
 		if (uthread_cond_wait(&w->c, &w->m) != 0)
 			__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
 	}
-	su_add(&w->woke, 1);
+	tu_add(&w->woke, 1);
 	if (uthread_mutex_unlock(&w->m) != 0)
 		__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
 	return NULL;
@@ -235,12 +235,12 @@ static int wait_woke(struct flagwait *w, int n, long ms)
 {
 	long long end = tu_now_ms() + ms;
 
-	while (su_peek(&w->woke) < n) {
+	while (tu_peek(&w->woke) < n) {
 		if (tu_now_ms() > end)
 			return 0;
 		usleep(200);
 	}
-	(void)su_get(&w->woke);
+	(void)tu_get(&w->woke);
 	return 1;
 }
 
@@ -390,7 +390,7 @@ static void *wait_each_round(void *p)
 
 	for (long r = 1; r <= n->rounds; r++) {
 		uthread_mutex_lock(&n->m);
-		su_set(&n->round, (int)r);
+		tu_set(&n->round, (int)r);
 		while (!n->flag)
 			if (uthread_cond_wait(&n->c, &n->m) != 0)
 				n->errors++;
@@ -411,7 +411,7 @@ static int narrow_window_body(void *arg)
 	n.rounds = su_iters(20000, 1000);
 	SU_CHECK(uthread_create(&t, NULL, wait_each_round, &n) == 0);
 	for (long r = 1; r <= n.rounds; r++) {
-		su_wait_at_least(&n.round, (int)r);
+		tu_wait(&n.round, (int)r, -1);
 		while (uthread_mutex_trylock(&n.m) != 0)
 			__asm__ volatile("pause" ::: "memory");
 		n.flag = 1;
@@ -712,7 +712,7 @@ static int handled; /* su_add/su_get */
 static void count_signal(int sig)
 {
 	(void)sig;
-	su_add(&handled, 1);
+	tu_add(&handled, 1);
 }
 
 struct sigwaiter {
@@ -741,7 +741,7 @@ static void *wait_through_signals(void *p)
 			s->early++;
 	}
 	s->saw_flag = w->flag;
-	su_set(&w->woke, 1);
+	tu_set(&w->woke, 1);
 	uthread_mutex_unlock(&w->m);
 	return NULL;
 }
@@ -773,16 +773,16 @@ static void signals_during_a_cond_wait(int restart, int timed)
 	wait_ready(&w, 1);
 	assert_int_equal(uthread_mutex_unlock(&w.m), 0);
 	for (int i = 0; i < n; i++) {
-		int before = su_get(&handled);
+		int before = tu_get(&handled);
 
 		if (su_wait_futex_sleep(tid, 200))
 			sent++;
 		assert_int_equal(su_tgkill(tid, SIGUSR1), 0);
-		assert_true(su_wait_above(&handled, before, 2000));
-		assert_int_equal(su_get(&w.woke), 0);
+		assert_true(tu_wait(&handled, before + 1, 2000));
+		assert_int_equal(tu_get(&w.woke), 0);
 	}
 	usleep(1000);
-	assert_int_equal(su_get(&w.woke), 0);
+	assert_int_equal(tu_get(&w.woke), 0);
 	assert_int_equal(uthread_mutex_lock(&w.m), 0);
 	w.flag = 1;
 	assert_int_equal(uthread_cond_signal(&w.c), 0);

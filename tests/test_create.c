@@ -33,36 +33,6 @@ static size_t page(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Spin (yielding) until *flag is nonzero or TIMEOUT_MS passed. */
-static int wait_flag(const int *flag)
-{
-	long long end = tu_now_ms() + TIMEOUT_MS;
-
-	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-		if (tu_now_ms() > end)
-			return 0;
-		sched_yield();
-	}
-	return 1;
-}
-
-static void set_flag(int *flag)
-{
-	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
-}
-
-/* Wait until *counter reaches want or TIMEOUT_MS passed; returns it. */
-static int wait_count(const int *counter, int want)
-{
-	long long end = tu_now_ms() + TIMEOUT_MS;
-	int n;
-
-	while ((n = __atomic_load_n(counter, __ATOMIC_ACQUIRE)) < want &&
-	       tu_now_ms() <= end)
-		tu_sleep_ms(1);
-	return n;
-}
-
 /* Read /proc/self/task/TID/comm without its newline. */
 static void read_comm(pid_t tid, char *buf, size_t len)
 {
@@ -226,8 +196,8 @@ static void *foreign_thread(void *arg)
 	f->self[0] = uthread_self();
 	f->self[1] = uthread_self();
 	f->tid = gettid();
-	set_flag(&f->ready);
-	wait_flag(&f->go);
+	tu_set(&f->ready, 1);
+	tu_wait(&f->go, 1, TIMEOUT_MS);
 	return NULL;
 }
 
@@ -239,14 +209,14 @@ static void self_in_a_pthread_names_that_thread_and_differs_from_main(void **sta
 
 	(void)state;
 	assert_int_equal(pthread_create(&pt, NULL, foreign_thread, &f), 0);
-	assert_true(wait_flag(&f.ready));
+	assert_true(tu_wait(&f.ready, 1, TIMEOUT_MS));
 	assert_true(f.self[0] != 0);
 	assert_true(uthread_equal(f.self[0], f.self[1]));
 	assert_false(uthread_equal(f.self[0], uthread_self()));
 	/* The handle names the pthread while it runs. */
 	assert_int_equal(uthread_gettid(f.self[0], &tid), 0);
 	assert_int_equal(tid, f.tid);
-	set_flag(&f.go);
+	tu_set(&f.go, 1);
 	assert_int_equal(pthread_join(pt, NULL), 0);
 	/* Released when the pthread ended: the handle is stale. */
 	assert_int_equal(uthread_gettid(f.self[0], &tid), EINVAL);
@@ -287,8 +257,8 @@ static void *record_tid_and_wait(void *arg)
 
 	r->tid = gettid();
 	r->main_r = uthread_gettid(r->main_handle, &r->main_tid);
-	set_flag(&r->ready);
-	wait_flag(&r->go);
+	tu_set(&r->ready, 1);
+	tu_wait(&r->go, 1, TIMEOUT_MS);
 	return NULL;
 }
 
@@ -305,14 +275,14 @@ static void gettid_of_a_running_thread_is_what_gettid_returned_inside_it(void **
 	}
 	for (int i = 0; i < 4; i++) {
 		pid_t tid = 0;
-		assert_true(wait_flag(&r[i].ready));
+		assert_true(tu_wait(&r[i].ready, 1, TIMEOUT_MS));
 		assert_int_equal(uthread_gettid(t[i], &tid), 0);
 		assert_int_equal(tid, r[i].tid);
 		assert_true(tid != getpid());
 		assert_true(tu_task_exists(tid));
 	}
 	for (int i = 0; i < 4; i++) {
-		set_flag(&r[i].go);
+		tu_set(&r[i].go, 1);
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 	}
 }
@@ -371,8 +341,8 @@ static void *wait_then_read_own_name(void *arg)
 {
 	struct namerec *n = arg;
 
-	set_flag(&n->ready);
-	wait_flag(&n->go);
+	tu_set(&n->ready, 1);
+	tu_wait(&n->go, 1, TIMEOUT_MS);
 	prctl(PR_GET_NAME, n->prctl_name);
 	return NULL;
 }
@@ -387,7 +357,7 @@ static void setname_on_another_running_thread_is_read_back_and_shown_in_proc(voi
 	(void)state;
 	memset(&n, 0, sizeof n);
 	assert_int_equal(uthread_create(&t, NULL, wait_then_read_own_name, &n), 0);
-	assert_true(wait_flag(&n.ready));
+	assert_true(tu_wait(&n.ready, 1, TIMEOUT_MS));
 	/* 15 bytes: the longest name there is. */
 	assert_int_equal(uthread_setname_np(t, "other-thread-15"), 0);
 	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), 0);
@@ -398,7 +368,7 @@ static void setname_on_another_running_thread_is_read_back_and_shown_in_proc(voi
 	/* Renaming another thread did not rename us. */
 	read_comm(gettid(), comm, sizeof comm);
 	assert_string_not_equal(comm, "other-thread-15");
-	set_flag(&n.go);
+	tu_set(&n.go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	/* The thread saw its new name too. */
 	assert_string_equal(n.prctl_name, "other-thread-15");
@@ -413,7 +383,7 @@ static void setname_rejects_a_sixteen_byte_name_with_erange(void **state)
 	(void)state;
 	memset(&n, 0, sizeof n);
 	assert_int_equal(uthread_create(&t, NULL, wait_then_read_own_name, &n), 0);
-	assert_true(wait_flag(&n.ready));
+	assert_true(tu_wait(&n.ready, 1, TIMEOUT_MS));
 	assert_int_equal(uthread_setname_np(t, "before"), 0);
 	assert_int_equal(uthread_setname_np(t, "sixteen-bytes-16"), ERANGE);
 	assert_int_equal(uthread_setname_np(uthread_self(), "sixteen-bytes-16"),
@@ -421,7 +391,7 @@ static void setname_rejects_a_sixteen_byte_name_with_erange(void **state)
 	/* The failed call left the name alone. */
 	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), 0);
 	assert_string_equal(buf, "before");
-	set_flag(&n.go);
+	tu_set(&n.go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 }
 
@@ -434,14 +404,14 @@ static void getname_rejects_a_buffer_shorter_than_sixteen_with_erange(void **sta
 	(void)state;
 	memset(&n, 0, sizeof n);
 	assert_int_equal(uthread_create(&t, NULL, wait_then_read_own_name, &n), 0);
-	assert_true(wait_flag(&n.ready));
+	assert_true(tu_wait(&n.ready, 1, TIMEOUT_MS));
 	memset(buf, 'x', sizeof buf);
 	assert_int_equal(uthread_getname_np(t, buf, 15), ERANGE);
 	assert_int_equal(uthread_getname_np(uthread_self(), buf, 15), ERANGE);
 	assert_int_equal(uthread_getname_np(t, buf, 0), ERANGE);
 	assert_int_equal(buf[0], 'x');
 	assert_int_equal(uthread_getname_np(t, buf, 16), 0);
-	set_flag(&n.go);
+	tu_set(&n.go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 }
 
@@ -567,8 +537,8 @@ static void *stack_user(void *arg)
 	r->local = (uintptr_t)&local;
 	if (r->use)
 		r->sum = dig(r->local - r->use, &r->deep);
-	set_flag(&r->ready);
-	wait_flag(&r->go);
+	tu_set(&r->ready, 1);
+	tu_wait(&r->go, 1, TIMEOUT_MS);
 	return (void *)(uintptr_t)local;
 }
 
@@ -621,14 +591,14 @@ static void a_thread_gets_at_least_the_stack_size_it_asked_for(void **state)
 		assert_int_equal(uthread_attr_init(&a), 0);
 		assert_int_equal(uthread_attr_setstacksize(&a, sizes[i]), 0);
 		assert_int_equal(uthread_create(&t, &a, stack_user, &r), 0);
-		assert_true(wait_flag(&r.ready));
+		assert_true(tu_wait(&r.ready, 1, TIMEOUT_MS));
 		/* The writable mapping holding the stack reaches want bytes
 		 * below the start routine's frame (less a little for the
 		 * frames above it). */
 		assert_int_equal(tu_find_map((void *)r.local, &lo, &hi, perms), 0);
 		assert_string_equal(perms, "rw-p");
 		assert_true(r.local - lo + 2048 >= want);
-		set_flag(&r.go);
+		tu_set(&r.go, 1);
 		assert_int_equal(uthread_join(t, NULL), 0);
 		assert_int_equal(uthread_attr_destroy(&a), 0);
 	}
@@ -649,13 +619,13 @@ static void the_guard_region_lies_just_below_the_stack(void **state)
 	assert_int_equal(uthread_attr_setstacksize(&a, 64 * 1024), 0);
 	assert_int_equal(uthread_attr_setguardsize(&a, guard), 0);
 	assert_int_equal(uthread_create(&t, &a, stack_user, &r), 0);
-	assert_true(wait_flag(&r.ready));
+	assert_true(tu_wait(&r.ready, 1, TIMEOUT_MS));
 	assert_int_equal(tu_find_map((void *)r.local, &lo, &hi, perms), 0);
 	assert_int_equal(tu_find_map((void *)(lo - 1), &glo, &ghi, gperms), 0);
 	assert_int_equal(ghi, lo);
 	assert_string_equal(gperms, "---p");
 	assert_true(ghi - glo >= 4 * page());
-	set_flag(&r.go);
+	tu_set(&r.go, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_int_equal(uthread_attr_destroy(&a), 0);
 }
@@ -751,9 +721,9 @@ static void a_detached_thread_on_a_caller_stack_leaves_that_stack_to_the_caller(
 	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
 	int tasks = tu_count_tasks();
 	assert_int_equal(uthread_create(&t, &a, stack_user, &r), 0);
-	assert_true(wait_flag(&r.ready));
+	assert_true(tu_wait(&r.ready, 1, TIMEOUT_MS));
 	/* Wait until the kernel has let go of the thread. */
-	end = tu_now_ms() + TIMEOUT_MS;
+	end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_count_tasks() != tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks);
@@ -785,7 +755,7 @@ static int detached_done;
 static void *count_and_leave(void *arg)
 {
 	(void)arg;
-	__atomic_fetch_add(&detached_done, 1, __ATOMIC_ACQ_REL);
+	tu_add(&detached_done, 1);
 	return NULL;
 }
 
@@ -795,12 +765,13 @@ static void threads_created_detached_run_to_completion(void **state)
 	uthread_t t;
 
 	(void)state;
-	detached_done = 0;
+	tu_set(&detached_done, 0);
 	assert_int_equal(uthread_attr_init(&a), 0);
 	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
 	for (int i = 0; i < NDETACHED; i++)
 		assert_int_equal(uthread_create(&t, &a, count_and_leave, NULL), 0);
-	assert_int_equal(wait_count(&detached_done, NDETACHED), NDETACHED);
+	assert_true(tu_wait(&detached_done, NDETACHED, TIMEOUT_MS));
+	assert_int_equal(tu_get(&detached_done), NDETACHED);
 	assert_int_equal(uthread_attr_destroy(&a), 0);
 }
 
@@ -809,12 +780,13 @@ static void threads_detached_after_create_run_to_completion(void **state)
 	uthread_t t[NDETACHED];
 
 	(void)state;
-	detached_done = 0;
+	tu_set(&detached_done, 0);
 	for (int i = 0; i < NDETACHED; i++) {
 		assert_int_equal(uthread_create(&t[i], NULL, count_and_leave, NULL), 0);
 		assert_int_equal(uthread_detach(t[i]), 0);
 	}
-	assert_int_equal(wait_count(&detached_done, NDETACHED), NDETACHED);
+	assert_true(tu_wait(&detached_done, NDETACHED, TIMEOUT_MS));
+	assert_int_equal(tu_get(&detached_done), NDETACHED);
 	/* Every one of them is gone, none can be joined. */
 	for (int i = 0; i < NDETACHED; i++)
 		assert_int_equal(uthread_join(t[i], NULL), EINVAL);
@@ -905,8 +877,7 @@ static void *claim_target(void *arg)
 {
 	struct claim *c = arg;
 
-	while (!__atomic_load_n(c->gate, __ATOMIC_ACQUIRE))
-		sched_yield();
+	tu_wait(c->gate, 1, -1);
 	c->r = c->detach ? uthread_detach(c->target)
 	                 : uthread_join(c->target, &c->ret);
 	return NULL;
@@ -931,7 +902,7 @@ static void race_claims(int njoin, int ndetach)
 			assert_int_equal(uthread_create(&claimer[i], NULL, claim_target,
 			                                &c[i]), 0);
 		}
-		__atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+		tu_set(&gate, 1);
 		for (int i = 0; i < n; i++) {
 			assert_int_equal(uthread_join(claimer[i], NULL), 0);
 			if (c[i].r == 0) {
@@ -950,7 +921,7 @@ static void race_claims(int njoin, int ndetach)
 	/* A detached winner's thread may still be on its way out.  Fewer
 	 * tasks than at the start is fine: a detached thread of an earlier
 	 * test may have been on its way out when we counted. */
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	while (tu_count_tasks() > tasks && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_true(tu_count_tasks() <= tasks);

@@ -50,8 +50,9 @@ void run_n(int n, void *(*fn)(void *), T *args)
 // thread_local objects
 // ------------------------------------------------------------------
 
-std::atomic<int> constructed{0}, destroyed{0};
+std::atomic<int> constructed{0};
 std::atomic<uint64_t> destroyed_sum{0};
+int destroyed; // tu_add/tu_wait: the destructor's last step
 
 struct Tracker {
 	int value;
@@ -62,8 +63,8 @@ struct Tracker {
 	}
 	~Tracker()
 	{
-		destroyed.fetch_add(1);
 		destroyed_sum.fetch_add(static_cast<uint64_t>(value));
+		tu_add(&destroyed, 1);
 	}
 };
 
@@ -97,7 +98,7 @@ void *tls_body(void *arg)
 void reset_counts()
 {
 	constructed = 0;
-	destroyed = 0;
+	tu_set(&destroyed, 0);
 	destroyed_sum = 0;
 }
 
@@ -118,7 +119,7 @@ void thread_local_objects_are_built_fresh_and_destroyed_once_per_thread(void **)
 	}
 	run_n(NT, tls_body, r);
 	assert_int_equal(constructed.load(), users);
-	assert_int_equal(destroyed.load(), users);
+	assert_int_equal(tu_get(&destroyed), users);
 	assert_int_equal(destroyed_sum.load(), sum);
 	for (int i = 0; i < NT; i++) {
 		if (!r[i].touch)
@@ -153,11 +154,9 @@ void thread_local_destructors_run_in_detached_threads(void **)
 		sum += 2000 + i;
 	}
 	uthread_attr_destroy(&a);
-	long long end = tu_now_ms() + 10000;
-	while (destroyed.load() < NT && tu_now_ms() < end)
-		tu_sleep_ms(1);
+	assert_true(tu_wait(&destroyed, NT, 10000));
 	assert_int_equal(constructed.load(), NT);
-	assert_int_equal(destroyed.load(), NT);
+	assert_int_equal(tu_get(&destroyed), NT);
 	assert_int_equal(destroyed_sum.load(), sum);
 }
 
@@ -222,15 +221,14 @@ struct ExcResult {
 	int caught, wrong_value, wrong_what, not_caught, uncaught_during;
 };
 
-std::atomic<unsigned> exc_go{0};
+int exc_go; // tu_add/tu_wait
 
 void *exc_body(void *arg)
 {
 	auto *r = static_cast<ExcResult *>(arg);
 
-	exc_go.fetch_add(1);
-	while (exc_go.load() < static_cast<unsigned>(NT))
-		sched_yield();
+	tu_add(&exc_go, 1);
+	tu_wait(&exc_go, NT, -1);
 	for (int i = 0; i < r->rounds; i++) {
 		int v = r->id * 100000 + i;
 		try {
@@ -251,7 +249,7 @@ void exceptions_thrown_in_threads_are_caught_in_the_same_thread(void **)
 {
 	ExcResult r[NT];
 
-	exc_go = 0;
+	tu_set(&exc_go, 0);
 	for (int i = 0; i < NT; i++)
 		r[i] = ExcResult{ i, lu_scaled(5000), 0, 0, 0, 0, 0 };
 	run_n(NT, exc_body, r);

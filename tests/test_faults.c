@@ -359,6 +359,25 @@ static int out_of_tasks(int k, int *started, int (*lift)(void), const struct sna
 	CK(r == EAGAIN);
 	CK(n <= k);
 	*started = n;
+	/*
+	 * DRD (valgrind 3.19) fails an assertion of its own at the next clone
+	 * after one the kernel refused: it keeps the refused thread's slot
+	 * (glibc's pthread_create runs into the same).  So under DRD the check
+	 * ends at the first refusal: the threads that did start are released
+	 * and joined and must leave nothing behind.  memcheck and helgrind
+	 * run all of it.
+	 */
+	if (tu_on_drd()) {
+		for (int i = 0; i < n; i++)
+			uthread_sem_post(&release);
+		for (int i = 0; i < n; i++) {
+			ret = NULL;
+			CK(uthread_join(t[i], &ret) == 0);
+			CK(ret == (void *)(uintptr_t)(i + 1));
+		}
+		CK(same_as(base));
+		return 0;
+	}
 	/* Failing again and again changes nothing: no mapping, no heap, no
 	 * descriptor slot (300 leaked slots would need a new chunk). */
 	at_failure = snap();

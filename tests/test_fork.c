@@ -31,7 +31,7 @@
  */
 static int wait_child(pid_t pid)
 {
-	long long end = tu_now_ms() + TIMEOUT_MS;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
 	int st;
 	pid_t r;
 
@@ -188,7 +188,7 @@ static void *busy_malloc(void *arg)
 	uintptr_t seed = (uintptr_t)arg;
 	unsigned long n = 0;
 
-	while (!__atomic_load_n(&busy_stop, __ATOMIC_RELAXED)) {
+	while (!tu_peek(&busy_stop)) {
 		size_t sz = 16 + (seed * 2654435761u + n * 40503u) % 20000;
 		char *p = malloc(sz);
 		if (p) {
@@ -206,18 +206,60 @@ static void fork_while_other_threads_are_busy_in_malloc_gives_a_working_child(vo
 	uthread_t busy[NBUSY];
 
 	(void)state;
-	busy_stop = 0;
+	tu_set(&busy_stop, 0);
 	for (uintptr_t i = 0; i < NBUSY; i++)
 		assert_int_equal(uthread_create(&busy[i], NULL, busy_malloc,
 		                                (void *)i), 0);
 	for (int i = 0; i < forks; i++)
 		fork_and_check(i & 1);
-	__atomic_store_n(&busy_stop, 1, __ATOMIC_RELAXED);
+	tu_set(&busy_stop, 1);
 	for (int i = 0; i < NBUSY; i++) {
 		void *n = NULL;
 		assert_int_equal(uthread_join(busy[i], &n), 0);
 		assert_true(n != NULL); /* each really ran */
 	}
+}
+
+/* ------------------------------------------------------------ after detached */
+
+struct leaver {
+	pid_t tid;
+	int ready;
+};
+
+static void *record_tid_and_leave(void *arg)
+{
+	struct leaver *l = arg;
+
+	l->tid = gettid();
+	tu_set(&l->ready, 1);
+	return NULL;
+}
+
+/*
+ * Regression: the child's reset of the count of live uthreads was a plain
+ * write to a word the parent's threads update with atomics, which helgrind
+ * took for a race with the decrement of a detached thread that ended before
+ * the fork (no join orders a detached thread's end before anything).
+ */
+static void fork_after_a_detached_thread_ended_gives_a_working_child(void **state)
+{
+	struct leaver l = { 0, 0 };
+	uthread_attr_t a;
+	uthread_t t;
+	long long end;
+
+	(void)state;
+	assert_int_equal(uthread_attr_init(&a), 0);
+	assert_int_equal(uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED), 0);
+	assert_int_equal(uthread_create(&t, &a, record_tid_and_leave, &l), 0);
+	assert_int_equal(uthread_attr_destroy(&a), 0);
+	assert_true(tu_wait(&l.ready, 1, TIMEOUT_MS));
+	end = tu_deadline_ms(TIMEOUT_MS);
+	while (tu_task_exists(l.tid) && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	assert_false(tu_task_exists(l.tid));
+	fork_and_check(0);
 }
 
 /* ------------------------------------------------------------ identity */
@@ -345,6 +387,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(fork_in_a_thread_gives_a_child_that_can_malloc_printf_and_create_threads),
 		cmocka_unit_test(fork_in_main_gives_a_child_that_can_malloc_printf_and_create_threads),
 		cmocka_unit_test(fork_while_other_threads_are_busy_in_malloc_gives_a_working_child),
+		cmocka_unit_test(fork_after_a_detached_thread_ended_gives_a_working_child),
 		cmocka_unit_test(in_a_child_forked_by_a_thread_self_and_gettid_name_the_child),
 		cmocka_unit_test(in_a_child_forked_by_main_self_and_gettid_name_the_child),
 		cmocka_unit_test(in_a_child_forked_by_main_before_any_create_self_and_gettid_name_the_child),

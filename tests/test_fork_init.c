@@ -32,8 +32,7 @@ static void *ret7(void *arg)
 static void *forker(void *arg)
 {
 	(void)arg;
-	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-		;
+	tu_wait(&go, 1, -1);
 	for (int i = 0; i < KIDS; i++) {
 		pid_t p = fork();
 		if (p == 0) {
@@ -57,7 +56,7 @@ static int helper(void)
 
 	if (pthread_create(&f, NULL, forker, NULL))
 		return 2;
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	tu_set(&go, 1);
 	if (uthread_create(&t, NULL, ret7, NULL) || uthread_join(t, NULL))
 		return 2;
 	pthread_join(f, NULL);

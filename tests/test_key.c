@@ -295,10 +295,10 @@ static void *set_then_wait_for_delete(void *p)
 	struct handshake *h = p;
 
 	uthread_setspecific(deleted_key, h);
-	su_set(&h->set, 1);
-	while (!su_peek(&h->deleted))
+	tu_set(&h->set, 1);
+	while (!tu_peek(&h->deleted))
 		usleep(200);
-	(void)su_get(&h->deleted);
+	(void)tu_get(&h->deleted);
 	h->after_delete = uthread_getspecific(deleted_key);
 	return NULL;
 }
@@ -312,12 +312,12 @@ static void key_delete_calls_no_destructor_at_a_later_thread_exit(void **state)
 	deleted_dtor_calls = 0;
 	assert_int_equal(uthread_key_create(&deleted_key, count_deleted_dtor), 0);
 	assert_int_equal(uthread_create(&t, NULL, set_then_wait_for_delete, &h), 0);
-	while (!su_peek(&h.set))
+	while (!tu_peek(&h.set))
 		usleep(200);
-	(void)su_get(&h.set);
+	(void)tu_get(&h.set);
 	assert_int_equal(uthread_key_delete(deleted_key), 0);
 	assert_int_equal(deleted_dtor_calls, 0);
-	su_set(&h.deleted, 1);
+	tu_set(&h.deleted, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_null(h.after_delete);
 	assert_int_equal(deleted_dtor_calls, 0);
@@ -334,10 +334,10 @@ static void *set_then_read_new_key(void *p)
 	struct recreate *r = p;
 
 	uthread_setspecific(r->old_key, r);
-	su_set(&r->set, 1);
-	while (!su_peek(&r->recreated))
+	tu_set(&r->set, 1);
+	while (!tu_peek(&r->recreated))
 		usleep(200);
-	(void)su_get(&r->recreated);
+	(void)tu_get(&r->recreated);
 	r->seen = uthread_getspecific(r->new_key);
 	return NULL;
 }
@@ -366,13 +366,13 @@ static void deleted_and_recreated_key_does_not_show_the_old_value(void **state)
 	r.seen = &r;
 	assert_int_equal(uthread_key_create(&r.old_key, NULL), 0);
 	assert_int_equal(uthread_create(&t, NULL, set_then_read_new_key, &r), 0);
-	while (!su_peek(&r.set))
+	while (!tu_peek(&r.set))
 		usleep(200);
-	(void)su_get(&r.set);
+	(void)tu_get(&r.set);
 	assert_int_equal(uthread_key_delete(r.old_key), 0);
 	assert_int_equal(uthread_key_create(&r.new_key, NULL), 0);
 	print_message("old key %u, new key %u\n", r.old_key, r.new_key);
-	su_set(&r.recreated, 1);
+	tu_set(&r.recreated, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_null(r.seen);
 	assert_int_equal(uthread_key_delete(r.new_key), 0);

@@ -107,7 +107,7 @@ struct mixer {
 	size_t bad_bytes, null_returns, misaligned, dirty_calloc;
 };
 
-static unsigned mix_go;
+static int mix_go;
 
 /* A new block for slot s: malloc, calloc or an aligned allocation. */
 static unsigned char *mix_alloc(struct mixer *m, uint64_t *rng, size_t size)
@@ -151,8 +151,8 @@ static void *mixer_body(void *arg)
 	uint64_t rng = 0x9876543210ull * (uint64_t)(m->id + 1), serial = 0;
 
 	memset(slot, 0, sizeof slot);
-	__atomic_fetch_add(&mix_go, 1, __ATOMIC_ACQ_REL);
-	lu_spin_until(&mix_go, NT);
+	tu_add(&mix_go, 1);
+	tu_wait(&mix_go, NT, -1);
 	for (int it = 0; it < m->iters; it++) {
 		unsigned s = (unsigned)(xorshift(&rng) % SLOTS);
 		uint64_t stamp = (uint64_t)m->id << 56 | ++serial;
@@ -496,20 +496,27 @@ static void blocks_left_by_an_ended_thread_stay_intact_for_the_next(void **state
 
 static struct {
 	void *slot[RING];
-	unsigned long head, tail; /* atomic; head written by the producer */
-	long n;
+	int head, tail; /* tu_set/tu_peek/tu_get only; head written by the producer */
+	int n;
 	long bad, received;
 } ring;
 
-static void ring_wait(unsigned long *word, unsigned long other, int full)
+/*
+ * Wait until the other side's counter *word allows a step: room in the ring
+ * (full: fewer than RING items since the consumer's tail) or an item (head
+ * past our tail).  The final tu_get orders what the other side did to the
+ * slot before it moved *word (a fresh block, or done with a reused slot).
+ */
+static void ring_wait(int *word, int other, int full)
 {
 	for (unsigned spins = 0;; spins++) {
-		unsigned long a = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		int a = tu_peek(word);
 		if (full ? other - a < RING : a != other)
-			return;
+			break;
 		if (spins > 64)
 			sched_yield(); /* valgrind runs one thread at a time */
 	}
+	(void)tu_get(word);
 }
 
 static size_t stream_size(long i)
@@ -520,7 +527,7 @@ static size_t stream_size(long i)
 static void *stream_producer(void *arg)
 {
 	(void)arg;
-	for (long i = 0; i < ring.n; i++) {
+	for (int i = 0; i < ring.n; i++) {
 		uint64_t *p = malloc(stream_size(i));
 		if (!p)
 			return (void *)1;
@@ -529,7 +536,7 @@ static void *stream_producer(void *arg)
 		/* Wait while full: tail > head - RING. */
 		ring_wait(&ring.tail, ring.head, 1);
 		ring.slot[ring.head % RING] = p;
-		__atomic_store_n(&ring.head, ring.head + 1, __ATOMIC_RELEASE);
+		tu_set(&ring.head, ring.head + 1);
 	}
 	return NULL;
 }
@@ -537,11 +544,11 @@ static void *stream_producer(void *arg)
 static void *stream_consumer(void *arg)
 {
 	(void)arg;
-	for (long i = 0; i < ring.n; i++) {
+	for (int i = 0; i < ring.n; i++) {
 		uint64_t *p;
 		ring_wait(&ring.head, ring.tail, 0);
 		p = ring.slot[ring.tail % RING];
-		__atomic_store_n(&ring.tail, ring.tail + 1, __ATOMIC_RELEASE);
+		tu_set(&ring.tail, ring.tail + 1);
 		ring.bad += p[0] != (uint64_t)i || p[1] != ~(uint64_t)i;
 		p[0] = p[1] = 0xdeaddeaddeaddeadull;
 		free(p);

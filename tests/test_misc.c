@@ -355,13 +355,13 @@ static void sched_getcpu_reports_the_cpu_a_thread_is_pinned_to(void **state)
 /* ------------------------------------------------------------------ */
 
 static volatile pid_t handler_tid;
-static volatile int handler_runs;
+static int handler_runs; /* tu_add/tu_wait, or read after a join */
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	handler_tid = gettid();
-	handler_runs++;
+	tu_add(&handler_runs, 1);
 }
 
 static void install_usr1(void)
@@ -410,7 +410,7 @@ static void raise_in_a_thread_runs_the_handler_on_that_thread(void **state)
 static struct {
 	pthread_t self;     /* the thread's pthread_self() */
 	pid_t tid;
-	unsigned published; /* atomic */
+	int published;      /* tu_set/tu_wait */
 	int equal_to_main;
 	int timed_out;
 } target;
@@ -419,20 +419,12 @@ static pthread_t main_pthread;
 
 static void *target_body(void *arg)
 {
-	long long end = tu_now_ms() + 10000;
-
 	(void)arg;
 	target.self = pthread_self();
 	target.tid = gettid();
 	target.equal_to_main = pthread_equal(target.self, main_pthread);
-	__atomic_store_n(&target.published, 1, __ATOMIC_RELEASE);
-	while (!handler_runs) {
-		if (tu_now_ms() > end) {
-			target.timed_out = 1;
-			break;
-		}
-		sched_yield();
-	}
+	tu_set(&target.published, 1);
+	target.timed_out = !tu_wait(&handler_runs, 1, 10000);
 	return NULL;
 }
 
@@ -446,7 +438,7 @@ static void pthread_kill_from_main_runs_the_handler_on_the_target_thread(void **
 	memset(&target, 0, sizeof target);
 	main_pthread = pthread_self();
 	assert_int_equal(uthread_create(&t, NULL, target_body, NULL), 0);
-	lu_spin_until(&target.published, 1);
+	tu_wait(&target.published, 1, -1);
 	/* Signal 0: the thread exists (glibc reads its tid). */
 	rc0 = pthread_kill(target.self, 0);
 	rc = pthread_kill(target.self, SIGUSR1);
@@ -750,7 +742,7 @@ static void backtrace_in_a_thread_ends_at_the_threads_first_frame(void **state)
 /* ------------------------------------------------------------------ */
 
 static pthread_mutex_t ec_mutex, rec_mutex;
-static unsigned owner_phase;
+static int owner_phase; /* tu_set/tu_wait */
 
 struct owner_results {
 	int ec_relock, rec_relock;                   /* owner */
@@ -766,25 +758,25 @@ static void *owner_body(void *arg)
 	orr.ec_relock = pthread_mutex_lock(&ec_mutex);
 	pthread_mutex_lock(&rec_mutex);
 	orr.rec_relock = pthread_mutex_lock(&rec_mutex);
-	__atomic_store_n(&owner_phase, 1, __ATOMIC_RELEASE);
-	lu_spin_until(&owner_phase, 2);
+	tu_set(&owner_phase, 1);
+	tu_wait(&owner_phase, 2, -1);
 	pthread_mutex_unlock(&ec_mutex);
 	pthread_mutex_unlock(&rec_mutex);
 	pthread_mutex_unlock(&rec_mutex);
-	__atomic_store_n(&owner_phase, 3, __ATOMIC_RELEASE);
+	tu_set(&owner_phase, 3);
 	return NULL;
 }
 
 static void *other_body(void *arg)
 {
 	(void)arg;
-	lu_spin_until(&owner_phase, 1);
+	tu_wait(&owner_phase, 1, -1);
 	orr.ec_try = pthread_mutex_trylock(&ec_mutex);
 	orr.ec_unlock = pthread_mutex_unlock(&ec_mutex);
 	orr.rec_try = pthread_mutex_trylock(&rec_mutex);
 	orr.rec_unlock = pthread_mutex_unlock(&rec_mutex);
-	__atomic_store_n(&owner_phase, 2, __ATOMIC_RELEASE);
-	lu_spin_until(&owner_phase, 3);
+	tu_set(&owner_phase, 2);
+	tu_wait(&owner_phase, 3, -1);
 	orr.ec_try_after = pthread_mutex_trylock(&ec_mutex);
 	orr.rec_try_after = pthread_mutex_trylock(&rec_mutex);
 	if (orr.ec_try_after == 0)
@@ -838,9 +830,12 @@ static void robust_init(pthread_mutex_t *m)
 	pthread_mutexattr_destroy(&a);
 }
 
+/* Ends holding the mutex.  Through uthread_exit, called from here: so
+ * tests/valgrind.supp can name this function in helgrind's report of a
+ * thread that ends holding a lock (on purpose, here). */
 static void *lock_and_leave(void *arg)
 {
-	return (void *)(intptr_t)pthread_mutex_lock(arg);
+	uthread_exit((void *)(intptr_t)pthread_mutex_lock(arg));
 }
 
 static void a_robust_mutex_left_locked_by_a_joined_thread_reports_owner_dead(void **state)
@@ -863,15 +858,15 @@ static void a_robust_mutex_left_locked_by_a_joined_thread_reports_owner_dead(voi
 #define NDETACHED 100 /* more than the library keeps in its stack cache */
 
 static pthread_mutex_t det_mutex[NDETACHED];
-static unsigned det_locked, det_go;
+static int det_locked, det_go; /* tu_add, tu_set, tu_wait */
 
 static void *lock_and_leave_detached(void *arg)
 {
 	pthread_mutex_lock(arg);
-	__atomic_fetch_add(&det_locked, 1, __ATOMIC_ACQ_REL);
+	tu_add(&det_locked, 1);
 	/* All alive at once, so each ends on its own thread block. */
-	lu_spin_until(&det_go, 1);
-	return NULL;
+	tu_wait(&det_go, 1, -1);
+	uthread_exit(NULL); /* as lock_and_leave */
 }
 
 /*
@@ -896,10 +891,10 @@ static void robust_mutexes_left_locked_by_detached_threads_report_owner_dead(voi
 		                                &det_mutex[i]), 0);
 	}
 	uthread_attr_destroy(&a);
-	lu_spin_until(&det_locked, NDETACHED);
-	__atomic_store_n(&det_go, 1, __ATOMIC_RELEASE);
+	tu_wait(&det_locked, NDETACHED, -1);
+	tu_set(&det_go, 1);
 	/* Gone from /proc: the kernel has finished with their robust lists. */
-	end = tu_now_ms() + 20000;
+	end = tu_deadline_ms(20000);
 	while (tu_count_tasks() > tasks0 && tu_now_ms() < end)
 		tu_sleep_ms(1);
 	assert_int_equal(tu_count_tasks(), tasks0);

@@ -54,8 +54,8 @@ static void *count_under_lock(void *p)
 {
 	struct counting *c = p;
 
-	su_add(&c->ready, 1);
-	su_wait_at_least(&c->go, 1);
+	tu_add(&c->ready, 1);
+	tu_wait(&c->go, 1, -1);
 	for (long i = 0; i < c->iters; i++) {
 		if (uthread_mutex_lock(c->m) != 0) {
 			__atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
@@ -76,8 +76,8 @@ static void check_exact_count(uthread_mutex_t *m, int nthreads, long iters)
 
 	for (int i = 0; i < nthreads; i++)
 		assert_int_equal(uthread_create(&t[i], NULL, count_under_lock, &c), 0);
-	su_wait_at_least(&c.ready, nthreads);
-	su_set(&c.go, 1);
+	tu_wait(&c.ready, nthreads, -1);
+	tu_set(&c.go, 1);
 	for (int i = 0; i < nthreads; i++)
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 	assert_int_equal(c.errors, 0);
@@ -366,11 +366,11 @@ static void *hold_mutex(void *p)
 	struct holder *h = p;
 
 	h->lock_r = uthread_mutex_lock(h->m);
-	su_set(&h->locked, 1);
+	tu_set(&h->locked, 1);
 	if (h->release_after_ms >= 0)
 		tu_sleep_ms(h->release_after_ms);
 	else
-		while (!su_peek(&h->release))
+		while (!tu_peek(&h->release))
 			usleep(500);
 	h->unlock_r = uthread_mutex_unlock(h->m);
 	return NULL;
@@ -379,15 +379,15 @@ static void *hold_mutex(void *p)
 static void start_holder(struct holder *h, uthread_t *t)
 {
 	assert_int_equal(uthread_create(t, NULL, hold_mutex, h), 0);
-	while (!su_peek(&h->locked))
+	while (!tu_peek(&h->locked))
 		usleep(200);
-	(void)su_get(&h->locked);
+	(void)tu_get(&h->locked);
 	assert_int_equal(h->lock_r, 0);
 }
 
 static void stop_holder(struct holder *h, uthread_t t)
 {
-	su_set(&h->release, 1);
+	tu_set(&h->release, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_int_equal(h->unlock_r, 0);
 }
@@ -599,7 +599,7 @@ static int handled; /* su_add/su_get */
 static void count_signal(int sig)
 {
 	(void)sig;
-	su_add(&handled, 1);
+	tu_add(&handled, 1);
 }
 
 struct sigtest {
@@ -630,7 +630,7 @@ static void *sig_worker(void *p)
 {
 	long me = (long)(intptr_t)p, n = 0;
 
-	while (!su_peek(&sg.stop)) {
+	while (!tu_peek(&sg.stop)) {
 		if (uthread_mutex_lock(&sg.m) != 0) {
 			__atomic_fetch_add(&sg.errors, 1, __ATOMIC_RELAXED);
 			continue;
@@ -678,9 +678,9 @@ static void signals_to_a_thread_asleep_on_a_mutex(int type, int restart)
 		assert_int_equal(uthread_mutex_lock(&sg.m), 0);
 		enter(&sg);
 		if (su_wait_futex_sleep(tid, 200)) {
-			before = su_get(&handled);
+			before = tu_get(&handled);
 			assert_int_equal(su_tgkill(tid, SIGUSR1), 0);
-			assert_true(su_wait_above(&handled, before, 2000));
+			assert_true(tu_wait(&handled, before + 1, 2000));
 			sent++;
 			usleep(300); /* it goes back to sleep on the mutex */
 		}
@@ -690,7 +690,7 @@ static void signals_to_a_thread_asleep_on_a_mutex(int type, int restart)
 		assert_int_equal(uthread_mutex_unlock(&sg.m), 0);
 		usleep(200); /* let the workers run */
 	}
-	su_set(&sg.stop, 1);
+	tu_set(&sg.stop, 1);
 	for (int i = 0; i < SIG_WORKERS; i++) {
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 		total += sg.done[i];

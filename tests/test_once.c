@@ -49,8 +49,8 @@ static void *race_slow_once(void *p)
 {
 	struct racer *me = p;
 
-	su_add(&slow_ready, 1);
-	su_wait_at_least(&slow_go, 1);
+	tu_add(&slow_ready, 1);
+	tu_wait(&slow_go, 1, -1);
 	me->r = uthread_once(&slow_once, slow_init);
 	me->saw_done = slow_done;
 	me->saw_runs = __atomic_load_n(&slow_runs, __ATOMIC_RELAXED);
@@ -74,8 +74,8 @@ static void slow_init_raced_by_sixteen_threads_runs_once_and_all_wait_for_it(voi
 		memset(rc, 0, sizeof rc);
 		for (int i = 0; i < RACERS; i++)
 			assert_int_equal(uthread_create(&t[i], NULL, race_slow_once, &rc[i]), 0);
-		su_wait_at_least(&slow_ready, RACERS);
-		su_set(&slow_go, 1);
+		tu_wait(&slow_ready, RACERS, -1);
+		tu_set(&slow_go, 1);
 		for (int i = 0; i < RACERS; i++) {
 			assert_int_equal(uthread_join(t[i], NULL), 0);
 			assert_int_equal(rc[i].r, 0);
@@ -125,8 +125,8 @@ static void start_line(int i)
 {
 	if (tu_on_valgrind())
 		return;
-	su_add(&arrived[i], 1);
-	su_wait_at_least(&arrived[i], NRACERS);
+	tu_add(&arrived[i], 1);
+	tu_wait(&arrived[i], NRACERS, -1);
 }
 
 static void *race_many(void *p)

@@ -57,8 +57,8 @@ static void *mix_worker(void *p)
 	struct mix *x = me->x;
 	uint32_t rnd = 2463534242u * (uint32_t)(me->id + 1);
 
-	su_add(&x->ready, 1);
-	su_wait_at_least(&x->go, 1);
+	tu_add(&x->ready, 1);
+	tu_wait(&x->go, 1, -1);
 	for (long i = 0; i < x->ops; i++) {
 		rnd ^= rnd << 13;
 		rnd ^= rnd >> 17;
@@ -107,8 +107,8 @@ static void readers_never_see_a_torn_write_and_no_write_is_lost(void **state)
 		m[i] = (struct mixer){ x, i };
 		assert_int_equal(uthread_create(&t[i], NULL, mix_worker, &m[i]), 0);
 	}
-	su_wait_at_least(&x->ready, MIX_THREADS);
-	su_set(&x->go, 1);
+	tu_wait(&x->ready, MIX_THREADS, -1);
+	tu_set(&x->go, 1);
 	for (int i = 0; i < MIX_THREADS; i++) {
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 		writes += x->writes[i];
@@ -148,7 +148,7 @@ static void *read_continuously(void *p)
 	struct streamer *me = p;
 	struct stream *s = me->s;
 
-	while (!su_peek(&s->stop)) {
+	while (!tu_peek(&s->stop)) {
 		if (uthread_rwlock_rdlock(&s->rw) != 0) {
 			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 			continue;
@@ -190,7 +190,7 @@ static void writer_gets_the_lock_a_hundred_times_against_continuous_readers(void
 		assert_int_equal(uthread_rwlock_unlock(&s.rw), 0);
 		usleep(100);
 	}
-	su_set(&s.stop, 1);
+	tu_set(&s.stop, 1);
 	for (int i = 0; i < READERS; i++)
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 	print_message("writer: %d of %d in %lld ms; reads %ld %ld %ld %ld\n", got, n,

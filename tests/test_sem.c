@@ -368,7 +368,7 @@ static void *sem_wait_once(void *p)
 	struct sleeper *w = p;
 
 	w->r = uthread_sem_wait(w->s);
-	su_set(&w->done, 1);
+	tu_set(&w->done, 1);
 	return NULL;
 }
 
@@ -384,7 +384,7 @@ static void post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter(void *
 	assert_int_equal(uthread_create(&t, NULL, sem_wait_once, &w), 0);
 	assert_true(su_wait_futex_sleep(su_tid(t), 5000));
 	usleep(1000);
-	assert_int_equal(su_get(&w.done), 0);
+	assert_int_equal(tu_get(&w.done), 0);
 	/* raise() runs the handler here, in the main thread. */
 	assert_int_equal(raise(SIGALRM), 0);
 	assert_int_equal(uthread_join(t, NULL), 0);

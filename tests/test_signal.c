@@ -19,13 +19,13 @@
 #include "testutil.h"
 
 static volatile pid_t handled_on;   /* tid the handler ran on */
-static volatile int handled;
+static int handled;                 /* tu_add/tu_get/tu_wait */
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	handled_on = (pid_t)syscall(SYS_gettid);
-	handled++;
+	tu_add(&handled, 1);
 }
 
 struct target {
@@ -45,14 +45,13 @@ static void *target_thread(void *arg)
 		sigaddset(&s, SIGUSR1);
 		assert_int_equal(uthread_sigmask(SIG_BLOCK, &s, NULL), 0);
 	}
-	__atomic_store_n(&t->ready, 1, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&t->go, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_set(&t->ready, 1);
+	tu_wait(&t->go, 1, -1);
 	if (t->block) {
 		sigpending(&pend);
 		t->pending_seen = sigismember(&pend, SIGUSR1);
 		assert_int_equal(uthread_sigmask(SIG_UNBLOCK, &s, NULL), 0);
-		t->handled_after = handled;
+		t->handled_after = tu_get(&handled);
 	}
 	return NULL;
 }
@@ -64,7 +63,7 @@ static void setup_handler(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
-	handled = 0;
+	tu_set(&handled, 0);
 	handled_on = 0;
 }
 
@@ -77,15 +76,13 @@ static void kill_runs_the_handler_on_the_target_thread(void **state)
 	(void)state;
 	setup_handler();
 	assert_int_equal(uthread_create(&th, NULL, target_thread, &t), 0);
-	while (!__atomic_load_n(&t.ready, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_wait(&t.ready, 1, -1);
 	assert_int_equal(uthread_gettid(th, &tid), 0);
 	assert_int_equal(uthread_kill(th, SIGUSR1), 0);
-	for (int i = 0; i < 5000 && !handled; i++)
-		tu_sleep_ms(1);
-	assert_int_equal(handled, 1);
+	assert_true(tu_wait(&handled, 1, 5000));
+	assert_int_equal(tu_get(&handled), 1);
 	assert_int_equal(handled_on, tid);
-	__atomic_store_n(&t.go, 1, __ATOMIC_RELEASE);
+	tu_set(&t.go, 1);
 	assert_int_equal(uthread_join(th, NULL), 0);
 }
 
@@ -97,12 +94,11 @@ static void a_signal_blocked_by_uthread_sigmask_waits_until_unblocked(void **sta
 	(void)state;
 	setup_handler();
 	assert_int_equal(uthread_create(&th, NULL, target_thread, &t), 0);
-	while (!__atomic_load_n(&t.ready, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_wait(&t.ready, 1, -1);
 	assert_int_equal(uthread_kill(th, SIGUSR1), 0);
 	tu_sleep_ms(20);
-	assert_int_equal(handled, 0); /* blocked in that thread only */
-	__atomic_store_n(&t.go, 1, __ATOMIC_RELEASE);
+	assert_int_equal(tu_get(&handled), 0); /* blocked in that thread only */
+	tu_set(&t.go, 1);
 	assert_int_equal(uthread_join(th, NULL), 0);
 	assert_true(t.pending_seen);
 	assert_int_equal(t.handled_after, 1);
@@ -115,12 +111,11 @@ static void kill_with_signal_zero_tells_alive_from_ended(void **state)
 
 	(void)state;
 	assert_int_equal(uthread_create(&th, NULL, target_thread, &t), 0);
-	while (!__atomic_load_n(&t.ready, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_wait(&t.ready, 1, -1);
 	assert_int_equal(uthread_kill(th, 0), 0);
 	assert_int_equal(uthread_kill(th, NSIG + 1), EINVAL);
 	assert_int_equal(uthread_kill(th, -1), EINVAL);
-	__atomic_store_n(&t.go, 1, __ATOMIC_RELEASE);
+	tu_set(&t.go, 1);
 	assert_int_equal(uthread_join(th, NULL), 0);
 	assert_int_equal(uthread_kill(th, 0), EINVAL); /* stale handle */
 	assert_int_equal(uthread_kill(0, 0), ESRCH);

@@ -34,8 +34,8 @@ static void *count_under_spinlock(void *p)
 {
 	struct counting *c = p;
 
-	su_add(&c->ready, 1);
-	su_wait_at_least(&c->go, 1);
+	tu_add(&c->ready, 1);
+	tu_wait(&c->go, 1, -1);
 	for (long i = 0; i < c->iters; i++) {
 		if (uthread_spin_lock(&c->lock) != 0) {
 			__atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
@@ -59,8 +59,8 @@ static void four_threads_keep_a_spinlocked_counter_exact(void **state)
 	assert_int_equal(uthread_spin_init(&c.lock, UTHREAD_PROCESS_PRIVATE), 0);
 	for (int i = 0; i < NTHREADS; i++)
 		assert_int_equal(uthread_create(&t[i], NULL, count_under_spinlock, &c), 0);
-	su_wait_at_least(&c.ready, NTHREADS);
-	su_set(&c.go, 1);
+	tu_wait(&c.ready, NTHREADS, -1);
+	tu_set(&c.go, 1);
 	for (int i = 0; i < NTHREADS; i++)
 		assert_int_equal(uthread_join(t[i], NULL), 0);
 	assert_int_equal(c.errors, 0);

@@ -25,6 +25,22 @@ static void *where(void *arg)
 	return NULL;
 }
 
+/* where(), then tell: for a detached thread, which no join orders. */
+struct spot {
+	uintptr_t local;
+	int told;
+};
+
+static void *where_then_tell(void *arg)
+{
+	struct spot *s = arg;
+	volatile int local = 0;
+
+	s->local = (uintptr_t)&local;
+	tu_set(&s->told, 1);
+	return NULL;
+}
+
 /*
  * Regression: a detached thread on a caller's stack once parked that memory
  * in the stack cache, and the next thread asking for the same size and
@@ -37,6 +53,7 @@ static int callers_stack_child(void *unused)
 	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int base = tu_count_tasks();
 	volatile uintptr_t local = 0;
+	struct spot spot = { 0, 0 };
 	uthread_attr_t a, same;
 	uthread_t t;
 
@@ -44,11 +61,13 @@ static int callers_stack_child(void *unused)
 	if (mem == MAP_FAILED || uthread_attr_init(&a) ||
 	    uthread_attr_setstack(&a, mem, size) ||
 	    uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED) ||
-	    uthread_create(&t, &a, where, (void *)&local))
+	    uthread_create(&t, &a, where_then_tell, &spot))
 		return 10;
-	for (int i = 0; i < 5000 && (tu_count_tasks() > base || !local); i++)
+	if (!tu_wait(&spot.told, 1, 5000))
+		return 15;
+	for (int i = 0; i < 5000 && tu_count_tasks() > base; i++)
 		tu_sleep_ms(1);
-	if (local < (uintptr_t)mem || local >= (uintptr_t)mem + size)
+	if (spot.local < (uintptr_t)mem || spot.local >= (uintptr_t)mem + size)
 		return 11; /* the detached thread did not run on the caller's stack */
 	if (uthread_attr_init(&same) || uthread_attr_setstacksize(&same, size) ||
 	    uthread_attr_setguardsize(&same, 0))
@@ -105,8 +124,7 @@ static void create_and_join_in_steady_state_reuse_one_cached_block(void **state)
 /* After many threads end at once, at most CACHE_MAX blocks stay mapped. */
 static void *hold(void *arg)
 {
-	while (!__atomic_load_n((int *)arg, __ATOMIC_ACQUIRE))
-		tu_sleep_ms(1);
+	tu_wait(arg, 1, -1);
 	return NULL;
 }
 
@@ -118,7 +136,7 @@ static int burst(const uthread_attr_t *a, int n)
 	for (int i = 0; i < n; i++)
 		if (uthread_create(&t[i], a, hold, &go))
 			return 11;
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	tu_set(&go, 1);
 	for (int i = 0; i < n; i++)
 		if (uthread_join(t[i], NULL))
 			return 12;

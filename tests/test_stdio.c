@@ -47,7 +47,7 @@ struct writer {
 	int errors;     /* calls that reported failure */
 };
 
-static unsigned go_count;
+static int go_count;
 
 static void *writer_body(void *arg)
 {
@@ -55,8 +55,8 @@ static void *writer_body(void *arg)
 	char pl[PAYLOAD + 1], line[128];
 
 	/* Start together, so the lines really interleave. */
-	__atomic_fetch_add(&go_count, 1, __ATOMIC_ACQ_REL);
-	lu_spin_until(&go_count, NT);
+	tu_add(&go_count, 1);
+	tu_wait(&go_count, NT, -1);
 	for (int seq = 0; seq < w->nlines; seq++) {
 		payload(w->t, seq, pl);
 		if (!w->f) {

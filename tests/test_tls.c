@@ -31,7 +31,7 @@
 /* errno                                                                */
 /* ------------------------------------------------------------------ */
 
-static unsigned errno_set;
+static int errno_set;
 static struct {
 	int *addr;
 	int seen;
@@ -44,9 +44,9 @@ static void *errno_body(void *arg)
 	errno = 1000 + i;
 	errno_res[i].addr = &errno;
 	/* Every thread (main included) sets its errno before any checks its
-	 * own; nothing but sched_yield runs in between. */
-	__atomic_fetch_add(&errno_set, 1, __ATOMIC_ACQ_REL);
-	lu_spin_until(&errno_set, NT + 1);
+	 * own; nothing in between touches errno. */
+	tu_add(&errno_set, 1);
+	tu_wait(&errno_set, NT + 1, -1);
 	errno_res[i].seen = errno;
 	return NULL;
 }
@@ -61,8 +61,8 @@ static void errno_is_private_to_each_thread(void **state)
 	for (int i = 0; i < NT; i++)
 		assert_int_equal(uthread_create(&t[i], NULL, errno_body, (void *)(intptr_t)i), 0);
 	errno = MAIN_VALUE;
-	__atomic_fetch_add(&errno_set, 1, __ATOMIC_ACQ_REL);
-	lu_spin_until(&errno_set, NT + 1);
+	tu_add(&errno_set, 1);
+	tu_wait(&errno_set, NT + 1, -1);
 	main_seen = errno;
 	for (int i = 0; i < NT; i++)
 		assert_int_equal(uthread_join(t[i], NULL), 0);
@@ -95,8 +95,8 @@ struct seen {
 };
 
 static struct {
-	const struct flavour *fl; /* published by main; atomic */
-	unsigned started, written;
+	const struct flavour *fl; /* set by main before it sets published */
+	int published, started, written;
 	struct seen s[NT];
 } run;
 
@@ -105,16 +105,16 @@ static void *flavour_body(void *arg)
 	int i = (int)(intptr_t)arg;
 	const struct flavour *fl;
 
-	__atomic_fetch_add(&run.started, 1, __ATOMIC_ACQ_REL);
-	while (!(fl = __atomic_load_n(&run.fl, __ATOMIC_ACQUIRE)))
-		sched_yield();
+	tu_add(&run.started, 1);
+	tu_wait(&run.published, 1, -1);
+	fl = run.fl;
 	run.s[i].addr = fl->addr();
 	run.s[i].initial = fl->get();
 	run.s[i].text_ok = fl->text_ok();
 	fl->set(5000 + i);
 	/* Everyone writes before anyone reads back: aliasing shows. */
-	__atomic_fetch_add(&run.written, 1, __ATOMIC_ACQ_REL);
-	lu_spin_until(&run.written, NT);
+	tu_add(&run.written, 1);
+	tu_wait(&run.written, NT, -1);
 	run.s[i].after = fl->get();
 	return NULL;
 }
@@ -136,22 +136,24 @@ static void check_flavour(const struct flavour *fl,
 			/* The main thread's copy holds a value no thread should see. */
 			fl->set(MAIN_VALUE);
 			main_addr = fl->addr();
-			__atomic_store_n(&run.fl, fl, __ATOMIC_RELEASE);
+			run.fl = fl;
+			tu_set(&run.published, 1);
 		}
 		for (int i = 0; i < NT; i++)
 			assert_int_equal(uthread_create(&t[i], NULL, flavour_body,
 			                                (void *)(intptr_t)i), 0);
 		if (load) {
-			lu_spin_until(&run.started, NT);
+			tu_wait(&run.started, NT, -1);
 			fl = load();
 			assert_non_null(fl);
-			__atomic_store_n(&run.fl, fl, __ATOMIC_RELEASE);
+			run.fl = fl;
+			tu_set(&run.published, 1);
 			/*
 			 * The main thread's copy, made after the threads' own but
 			 * before they are joined: a join frees a thread's dynamic
 			 * TLS, whose address the main thread's could then reuse.
 			 */
-			lu_spin_until(&run.written, NT);
+			tu_wait(&run.written, NT, -1);
 			assert_int_equal(fl->get(), fl->init);
 			assert_true(fl->text_ok());
 			fl->set(MAIN_VALUE);

@@ -60,6 +60,8 @@ static inline int tu_in_child(int (*fn)(void *), void *arg)
 /* ------------------------------------------------------------------ */
 
 #include <dirent.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +81,133 @@ static inline int tu_on_valgrind(void)
 #else
 	return 0;
 #endif
+}
+
+/* ------------------------------------------------------------------ */
+/* Hand-shakes between a test's own threads                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Start gates, ready and go flags, stop flags and done counters are int
+ * words that the tests' threads touch only through these functions.  They
+ * are atomics, which helgrind and DRD do not take as synchronisation, so
+ * each access also tells the tools: the word itself is no data race, and a
+ * set (or add) happens before every get or wait that sees it.  What a
+ * thread wrote before it set a flag may then be read, without a lock, by
+ * the thread that waited for the flag.  Outside valgrind a client request
+ * costs a few instructions.
+ *
+ * DRD keeps such an annotation on a stack address after the frame is gone
+ * (valgrind 3.19's DRD ignores ANNOTATE_HAPPENS_BEFORE_FORGET_ALL) and
+ * then takes a lock later built at that address for the wrong kind of
+ * object; 'make check-valgrind' runs DRD with --check-stack-var=yes, which
+ * drops a popped frame's annotations (and checks stack variables for races
+ * too).
+ */
+#if defined(TU_HAVE_VALGRIND) && __has_include(<valgrind/helgrind.h>)
+#include <valgrind/helgrind.h>
+#define TU_UNTRACKED(p) VALGRIND_HG_DISABLE_CHECKING((p), sizeof *(p))
+#define TU_BEFORE(p)    ANNOTATE_HAPPENS_BEFORE(p)
+#define TU_AFTER(p)     ANNOTATE_HAPPENS_AFTER(p)
+#else
+#define TU_UNTRACKED(p) ((void)(p))
+#define TU_BEFORE(p)    ((void)(p))
+#define TU_AFTER(p)     ((void)(p))
+#endif
+/* After helgrind.h, which drd.h expects first. */
+#if defined(TU_HAVE_VALGRIND) && __has_include(<valgrind/drd.h>)
+#include <valgrind/drd.h>
+#endif
+
+/* Nonzero under DRD: only DRD answers its thread-id request (with the
+ * running thread's valgrind id, never 0). */
+static inline int tu_on_drd(void)
+{
+#if defined(TU_HAVE_VALGRIND) && defined(DRD_GET_VALGRIND_THREADID)
+	return DRD_GET_VALGRIND_THREADID != 0;
+#else
+	return 0;
+#endif
+}
+
+/* *flag = v; what the caller did before happens before the gets that see
+ * it.  Async-signal-safe. */
+static inline void tu_set(int *flag, int v)
+{
+	TU_UNTRACKED(flag);
+	TU_BEFORE(flag);
+	__atomic_store_n(flag, v, __ATOMIC_RELEASE);
+}
+
+/* *flag; what its setters did before setting it is visible. */
+static inline int tu_get(int *flag)
+{
+	int v;
+
+	TU_UNTRACKED(flag);
+	v = __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+	TU_AFTER(flag);
+	return v;
+}
+
+/* *flag without telling the tools anything: for polling loops (DRD starts
+ * a new segment for every happens-after).  End the loop with one tu_get. */
+static inline int tu_peek(int *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+/* Add d to *counter and return the new value; ordered like a set and a
+ * get.  Async-signal-safe. */
+static inline int tu_add(int *counter, int d)
+{
+	int v;
+
+	TU_UNTRACKED(counter);
+	TU_BEFORE(counter);
+	v = __atomic_add_fetch(counter, d, __ATOMIC_ACQ_REL);
+	TU_AFTER(counter);
+	return v;
+}
+
+/*
+ * Wait until *flag >= n; what its setters did is then visible.  ms < 0:
+ * for as long as it takes; else give up after ms milliseconds (ten times
+ * that under valgrind).  1 once *flag >= n, 0 on timeout.  Spins briefly,
+ * yields, and after a few hundred yields sleeps a millisecond at a time (a
+ * long wait leaves the CPU to the threads it waits for).  errno is kept;
+ * no lock is taken.
+ */
+static inline int tu_wait(int *flag, int n, long ms)
+{
+	struct timespec now;
+	long long end = -1;
+
+	for (unsigned spins = 1; tu_peek(flag) < n; spins++) {
+		if (spins % 64) {
+			__asm__ volatile("pause" ::: "memory");
+			continue;
+		}
+		if (ms >= 0) {
+			long long t;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			t = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			if (end < 0)
+				end = t + (tu_on_valgrind() ? 10 * ms : ms);
+			else if (t > end)
+				return 0;
+		}
+		if (spins < 64 * 256) {
+			sched_yield(); /* more threads than CPUs, or valgrind's one at a time */
+		} else {
+			struct timespec ts = { 0, 1000000 };
+			int e = errno;
+			nanosleep(&ts, NULL);
+			errno = e;
+		}
+	}
+	(void)tu_get(flag);
+	return 1;
 }
 
 /*
@@ -117,6 +246,13 @@ static inline long long tu_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A deadline ms milliseconds from now on the tu_now_ms() clock, ten times
+ * further under valgrind: for waits that only a hang should outlast. */
+static inline long long tu_deadline_ms(long ms)
+{
+	return tu_now_ms() + (tu_on_valgrind() ? 10LL * ms : ms);
 }
 
 /* Sleep ms milliseconds (restarting after a signal). */

@@ -6,7 +6,6 @@
 #include <errno.h>
 
 #include "internal.h"
-#include "annotate.h"
 
 int uthread_detach(uthread_t thread)
 {
@@ -26,11 +25,6 @@ int uthread_detach(uthread_t thread)
 	for (;;) {
 		int st = UTHREAD__WORD_STATE(w);
 		int next;
-		/* The tools' name for it, read before the CAS (once DETACHED,
-		 * the thread may end and its slot go to another thread); the
-		 * descriptor is never unmapped, and if the CAS succeeds the
-		 * generation proves the name was this thread's. */
-		void *id = t->vg_id;
 		if (UTHREAD__WORD_GEN(w) != gen)
 			return EINVAL;
 		if (st == UTHREAD__JOINABLE)
@@ -41,10 +35,11 @@ int uthread_detach(uthread_t thread)
 			return EINVAL;
 		if (__atomic_compare_exchange_n(&t->word, &w, UTHREAD__WORD(gen, next),
 		                                0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			/* DETACHED: the thread tells DRD itself, on its way
+			 * out (exit.c); it may not have introduced itself to
+			 * DRD yet, so a word from us could name no thread. */
 			if (next == UTHREAD__JOINING)
 				uthread__reclaim(t, NULL);
-			else
-				UTHREAD__THREAD_DETACHED(id);
 			return 0;
 		}
 	}

@@ -16,8 +16,17 @@
 static uint32_t live;         /* uthreads created and not yet ended */
 static uint32_t main_waiting; /* 1 once main sleeps in uthread_exit */
 
+/* Both words are touched only atomically (live is a futex word): tell
+ * helgrind and DRD they are no data race, before any thread uses them. */
+static void live_words_are_atomic(void)
+{
+	UTHREAD__IGNORE(&live, sizeof live);
+	UTHREAD__IGNORE(&main_waiting, sizeof main_waiting);
+}
+
 void uthread__live_inc(void)
 {
+	live_words_are_atomic();
 	/* Relaxed: only the count matters; main re-reads it under futex. */
 	__atomic_fetch_add(&live, 1, __ATOMIC_RELAXED);
 }
@@ -39,9 +48,15 @@ void uthread__live_atfork_child(void)
 	struct uthread *self = uthread__self_desc;
 	int st = self ? UTHREAD__WORD_STATE(self->word) : UTHREAD__MAIN;
 
-	/* Only the forking thread lives on in the child. */
-	live = (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN) ? 0 : 1;
-	main_waiting = 0;
+	/*
+	 * Only the forking thread lives on in the child.  Atomic stores, as
+	 * everywhere else: the parent's threads (a detached one ending just
+	 * before the fork, say) changed these words with no order to us.
+	 */
+	live_words_are_atomic();
+	__atomic_store_n(&live, (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN) ? 0 : 1,
+	                 __ATOMIC_RELAXED);
+	__atomic_store_n(&main_waiting, 0, __ATOMIC_RELAXED);
 }
 
 static void main_exit(void *retval)
@@ -104,7 +119,11 @@ void uthread_exit(void *retval)
 	/*
 	 * Detached: free everything ourselves.  From here on no signal
 	 * handler may run: the slot and the libc TLS are being taken apart.
+	 * DRD learns it here, from us, whether we were created detached or
+	 * detached later: uthread_detach may run before we told DRD who we
+	 * are (create.c), and then its word would name no thread.
 	 */
+	UTHREAD__THREAD_DETACHED(self->vg_id);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
 	uthread__tcb_release(b->tp, self);
 	uthread__desc_free(self);
