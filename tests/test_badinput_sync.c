@@ -204,9 +204,9 @@ static void *lock_twice(void *p)
 	struct relocker *r = p;
 
 	r->tid = (pid_t)syscall(SYS_gettid);
-	su_set(&r->first, uthread_mutex_lock(r->m) == 0 ? 1 : -1);
+	tu_set(&r->first, uthread_mutex_lock(r->m) == 0 ? 1 : -1);
 	uthread_mutex_lock(r->m); /* the deadlock */
-	su_set(&r->second, 1);
+	tu_set(&r->second, 1);
 	return NULL;
 }
 
@@ -219,13 +219,13 @@ static int normal_relock_in_child(void *arg)
 
 	(void)arg;
 	SU_CHECK(uthread_create(&t, NULL, lock_twice, &r) == 0);
-	su_wait_at_least(&r.first, 1);
-	SU_CHECK(su_get(&r.first) == 1);
+	(void)tu_wait(&r.first, 1, -1);
+	SU_CHECK(tu_get(&r.first) == 1);
 	/* Asleep in the kernel, not spinning, and still there later. */
 	SU_CHECK(su_wait_futex_sleep(r.tid, 5000));
 	tu_sleep_ms(100);
 	SU_CHECK(tu_task_syscall(r.tid) == SYS_futex);
-	SU_CHECK(su_get(&r.second) == 0);
+	SU_CHECK(tu_get(&r.second) == 0);
 	return 0;
 }
 
@@ -803,9 +803,9 @@ static void *spin_lock_twice(void *p)
 {
 	struct spinner *s = p;
 
-	su_set(&s->first, uthread_spin_lock(s->l) == 0 ? 1 : -1);
+	tu_set(&s->first, uthread_spin_lock(s->l) == 0 ? 1 : -1);
 	(void)uthread_spin_lock(s->l); /* spins until someone unlocks */
-	su_set(&s->second, 1);
+	tu_set(&s->second, 1);
 	(void)uthread_spin_unlock(s->l);
 	return NULL;
 }
@@ -823,13 +823,13 @@ static void a_spin_lock_relocked_by_its_holder_spins_until_unlocked(void **state
 		return;
 	assert_int_equal(uthread_spin_init(&l, UTHREAD_PROCESS_PRIVATE), 0);
 	assert_int_equal(uthread_create(&t, NULL, spin_lock_twice, &s), 0);
-	su_wait_at_least(&s.first, 1);
-	assert_int_equal(su_get(&s.first), 1);
+	(void)tu_wait(&s.first, 1, -1);
+	assert_int_equal(tu_get(&s.first), 1);
 	tu_sleep_ms(50);
-	assert_int_equal(su_get(&s.second), 0);
+	assert_int_equal(tu_get(&s.second), 0);
 	assert_int_equal(uthread_spin_unlock(&l), 0);
 	assert_int_equal(uthread_join(t, NULL), 0);
-	assert_int_equal(su_get(&s.second), 1);
+	assert_int_equal(tu_get(&s.second), 1);
 	assert_int_equal(uthread_spin_destroy(&l), 0);
 }
 

@@ -104,19 +104,19 @@ static void *take_a_state(void *p)
 		rcu_read_lock();
 #endif
 	/* All of them hold their states at once before any looks. */
-	su_add(&s->set, 1);
-	if (!su_wait_above(&s->set, STATE_THREADS - 1, WAIT_MS))
-		su_add(&s->wrong, 1);
+	tu_add(&s->set, 1);
+	if (!tu_wait(&s->set, (STATE_THREADS - 1) + 1, WAIT_MS))
+		tu_add(&s->wrong, 1);
 	if (!!rcu_read_ongoing() != in)
-		su_add(&s->wrong, 1);
-	su_add(&s->checked, 1);
-	if (!su_wait_above(&s->checked, STATE_THREADS - 1, WAIT_MS))
-		su_add(&s->wrong, 1);
+		tu_add(&s->wrong, 1);
+	tu_add(&s->checked, 1);
+	if (!tu_wait(&s->checked, (STATE_THREADS - 1) + 1, WAIT_MS))
+		tu_add(&s->wrong, 1);
 #ifdef QSBR
 	if (!in)
 		rcu_thread_online();
 	if (!rcu_read_ongoing())
-		su_add(&s->wrong, 1);
+		tu_add(&s->wrong, 1);
 #else
 	if (in)
 		rcu_read_unlock();
@@ -125,10 +125,10 @@ static void *take_a_state(void *p)
 	rcu_read_lock();
 	rcu_read_unlock();
 	if (!rcu_read_ongoing())
-		su_add(&s->wrong, 1);
+		tu_add(&s->wrong, 1);
 	rcu_read_unlock();
 	if (rcu_read_ongoing())
-		su_add(&s->wrong, 1);
+		tu_add(&s->wrong, 1);
 #endif
 	rcu_unregister_thread();
 	return NULL;
@@ -174,7 +174,7 @@ static void *register_read_leave(void *p)
 	rcu_read_unlock();
 	rcu_quiescent_state();
 	rcu_unregister_thread();
-	su_add(done, 1);
+	tu_add(done, 1);
 	return NULL;
 }
 
@@ -198,7 +198,7 @@ static void grace_periods_pass_as_uthread_readers_come_and_go(void **state)
 			assert_int_equal(uthread_join(t[i], NULL), 0);
 		synchronize_rcu();
 	}
-	assert_int_equal(su_get(&done), rounds * CHURN_THREADS);
+	assert_int_equal(tu_get(&done), rounds * CHURN_THREADS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,10 +235,10 @@ static void *holding_reader(void *p)
 		rcu_read_lock();
 		rcu_read_unlock(); /* still inside the outer section */
 	}
-	su_set(&h->inside, 1);
-	if (!su_wait_above(&h->release, 0, WAIT_MS))
-		su_set(&h->timed_out, 1);
-	su_set(&h->leaving, 1);
+	tu_set(&h->inside, 1);
+	if (!tu_wait(&h->release, (0) + 1, WAIT_MS))
+		tu_set(&h->timed_out, 1);
+	tu_set(&h->leaving, 1);
 	rcu_read_unlock();
 	rcu_quiescent_state(); /* QSBR: here the section really ends */
 	rcu_unregister_thread();
@@ -257,7 +257,7 @@ static void *releaser(void *p)
 
 	(void)su_wait_futex_sleep(h->waiter, 2000);
 	tu_sleep_ms(20);
-	su_set(&h->release, 1);
+	tu_set(&h->release, 1);
 	return NULL;
 }
 
@@ -268,12 +268,12 @@ static void synchronize_waits_for(enum hold_kind kind)
 	int leaving;
 
 	assert_int_equal(uthread_create(&reader, NULL, holding_reader, &h), 0);
-	assert_true(su_wait_above(&h.inside, 0, WAIT_MS));
+	assert_true(tu_wait(&h.inside, (0) + 1, WAIT_MS));
 	assert_int_equal(uthread_create(&rel, NULL, releaser, &h), 0);
 	synchronize_rcu();
 	/* The reader set leaving inside its section: a grace period that
 	 * really waited for it has to see the store. */
-	leaving = su_get(&h.leaving);
+	leaving = tu_get(&h.leaving);
 	assert_int_equal(uthread_join(rel, NULL), 0);
 	assert_int_equal(uthread_join(reader, NULL), 0);
 	assert_int_equal(h.timed_out, 0);
@@ -327,10 +327,10 @@ static void *crowd_reader(void *p)
 
 	rcu_register_thread();
 	rcu_read_lock();
-	su_add(&c->inside, 1);
-	if (!su_wait_above(&c->release, me->id, WAIT_MS))
-		su_add(&c->timed_out, 1);
-	su_add(&c->left, 1);
+	tu_add(&c->inside, 1);
+	if (!tu_wait(&c->release, (me->id) + 1, WAIT_MS))
+		tu_add(&c->timed_out, 1);
+	tu_add(&c->left, 1);
 	rcu_read_unlock();
 	rcu_quiescent_state();
 	rcu_unregister_thread();
@@ -345,7 +345,7 @@ static void *crowd_releaser(void *p)
 	(void)su_wait_futex_sleep(c->waiter, 2000);
 	for (int i = 1; i <= CROWD; i++) {
 		tu_sleep_ms(2);
-		su_set(&c->release, i);
+		tu_set(&c->release, i);
 	}
 	return NULL;
 }
@@ -364,10 +364,10 @@ static void synchronize_rcu_waits_for_every_one_of_eight_uthread_readers(void **
 		me[i] = (struct member){ &c, i };
 		assert_int_equal(uthread_create(&t[i], NULL, crowd_reader, &me[i]), 0);
 	}
-	assert_true(su_wait_above(&c.inside, CROWD - 1, WAIT_MS));
+	assert_true(tu_wait(&c.inside, (CROWD - 1) + 1, WAIT_MS));
 	assert_int_equal(uthread_create(&rel, NULL, crowd_releaser, &c), 0);
 	synchronize_rcu();
-	left = su_get(&c.left);
+	left = tu_get(&c.left);
 	assert_int_equal(uthread_join(rel, NULL), 0);
 	for (int i = 0; i < CROWD; i++)
 		assert_int_equal(uthread_join(t[i], NULL), 0);
@@ -390,9 +390,9 @@ static void *idle_reader(void *p)
 	rcu_read_unlock();
 	rcu_quiescent_state();
 	rcu_thread_offline(); /* QSBR: a thread about to wait says so */
-	su_set(&d->idle, 1);
-	if (!su_wait_above(&d->synced, 0, WAIT_MS))
-		su_set(&d->timed_out, 1);
+	tu_set(&d->idle, 1);
+	if (!tu_wait(&d->synced, (0) + 1, WAIT_MS))
+		tu_set(&d->timed_out, 1);
 	rcu_thread_online();
 	rcu_unregister_thread();
 	return NULL;
@@ -411,9 +411,9 @@ static void synchronize_rcu_does_not_wait_for_an_idle_uthread_reader(void **stat
 
 	(void)state;
 	assert_int_equal(uthread_create(&t, NULL, idle_reader, &d), 0);
-	assert_true(su_wait_above(&d.idle, 0, WAIT_MS));
+	assert_true(tu_wait(&d.idle, (0) + 1, WAIT_MS));
 	synchronize_rcu();
-	su_set(&d.synced, 1);
+	tu_set(&d.synced, 1);
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_int_equal(d.timed_out, 0);
 }
@@ -439,10 +439,10 @@ static void obj_reclaim(struct rcu_head *head)
 	struct obj *o = caa_container_of(head, struct obj, head);
 
 	if (o->magic != OBJ_LIVE)
-		su_add(&cb_bad, 1);
+		tu_add(&cb_bad, 1);
 	o->magic = OBJ_DEAD;
 	free(o);
-	su_add(&cb_ran, 1);
+	tu_add(&cb_ran, 1);
 }
 
 static struct obj *obj_new(void)
@@ -470,11 +470,11 @@ static void *queue_callbacks(void *p)
 	for (long i = 0; i < c->per_thread; i++) {
 		struct obj *o = obj_new();
 		if (!o) {
-			su_add(&c->no_memory, 1);
+			tu_add(&c->no_memory, 1);
 			break;
 		}
 		call_rcu(&o->head, obj_reclaim);
-		su_add(&c->queued, 1);
+		tu_add(&c->queued, 1);
 		if (i % 64 == 0)
 			rcu_quiescent_state();
 	}
@@ -491,8 +491,8 @@ static void rcu_barrier_runs_every_callback_four_uthreads_queued(void **state)
 
 	(void)state;
 	rcu_barrier();
-	su_set(&cb_ran, 0);
-	su_set(&cb_bad, 0);
+	tu_set(&cb_ran, 0);
+	tu_set(&cb_bad, 0);
 	for (int i = 0; i < CALLERS; i++)
 		assert_int_equal(uthread_create(&t[i], NULL, queue_callbacks, &c), 0);
 	for (int i = 0; i < CALLERS; i++)
@@ -500,8 +500,8 @@ static void rcu_barrier_runs_every_callback_four_uthreads_queued(void **state)
 	rcu_barrier();
 	assert_int_equal(c.no_memory, 0);
 	assert_int_equal(c.queued, CALLERS * c.per_thread);
-	assert_int_equal(su_get(&cb_ran), CALLERS * c.per_thread);
-	assert_int_equal(su_get(&cb_bad), 0);
+	assert_int_equal(tu_get(&cb_ran), CALLERS * c.per_thread);
+	assert_int_equal(tu_get(&cb_bad), 0);
 }
 
 static void *queue_one_callback(void *p)
@@ -530,21 +530,21 @@ static void call_rcu_waits_for_a_uthread_reader_in_a_critical_section(void **sta
 	(void)state;
 	assert_non_null(o);
 	rcu_barrier();
-	su_set(&cb_ran, 0);
-	su_set(&cb_bad, 0);
+	tu_set(&cb_ran, 0);
+	tu_set(&cb_bad, 0);
 	assert_int_equal(uthread_create(&reader, NULL, holding_reader, &h), 0);
-	assert_true(su_wait_above(&h.inside, 0, WAIT_MS));
+	assert_true(tu_wait(&h.inside, (0) + 1, WAIT_MS));
 	assert_int_equal(uthread_create(&caller, NULL, queue_one_callback, o), 0);
 	assert_int_equal(uthread_join(caller, NULL), 0);
 	tu_sleep_ms(100);
-	early = su_get(&cb_ran);
-	su_set(&h.release, 1);
+	early = tu_get(&cb_ran);
+	tu_set(&h.release, 1);
 	assert_int_equal(uthread_join(reader, NULL), 0);
 	rcu_barrier();
 	assert_int_equal(early, 0);
 	assert_int_equal(h.timed_out, 0);
-	assert_int_equal(su_get(&cb_ran), 1);
-	assert_int_equal(su_get(&cb_bad), 0);
+	assert_int_equal(tu_get(&cb_ran), 1);
+	assert_int_equal(tu_get(&cb_bad), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -593,7 +593,7 @@ static void node_reclaim(struct node *n)
 	n->value = 0;
 	n->check = 0;
 	free(n);
-	su_add(&the_list->reclaimed, 1);
+	tu_add(&the_list->reclaimed, 1);
 }
 
 static void node_reclaim_cb(struct rcu_head *head)
@@ -626,29 +626,29 @@ static void *list_reader(void *p)
 	long done = 0;
 
 	rcu_register_thread();
-	while (!su_peek(&l->stop)) {
+	while (!tu_peek(&l->stop)) {
 		struct node *n;
 		int seen = 0;
 
 		rcu_read_lock();
 		cds_list_for_each_entry_rcu(n, &l->head, link) {
 			if (!node_ok(n, seen))
-				su_add(&l->bad_node, 1);
+				tu_add(&l->bad_node, 1);
 			/* Linger on one node in sixteen, then look again: a
 			 * node freed under the reader shows it here. */
 			if ((seen & 15) == (done & 15)) {
 				spin(64);
 				if (!node_ok(n, seen))
-					su_add(&l->bad_node, 1);
+					tu_add(&l->bad_node, 1);
 			}
 			seen++;
 		}
 		rcu_read_unlock();
 		rcu_quiescent_state();
 		if (seen != LIST_NODES)
-			su_add(&l->bad_length, 1);
+			tu_add(&l->bad_length, 1);
 		if (done++ == 0)
-			su_add(&l->ready, 1);
+			tu_add(&l->ready, 1);
 	}
 	rcu_unregister_thread();
 	l->traversals[a->id] = done;
@@ -697,7 +697,7 @@ static void *list_writer(void *p)
 			synchronize_rcu();
 			node_reclaim(old);
 		} else {
-			su_add(&l->by_callback, 1);
+			tu_add(&l->by_callback, 1);
 			call_rcu(&old->head, node_reclaim_cb);
 		}
 	}
@@ -736,19 +736,19 @@ static void list_readers_never_see_a_node_the_writer_freed(void **state)
 		args[r] = (struct list_reader_arg){ l, r };
 		assert_int_equal(uthread_create(&readers[r], NULL, list_reader, &args[r]), 0);
 	}
-	assert_true(su_wait_above(&l->ready, LIST_READERS - 1, WAIT_MS));
+	assert_true(tu_wait(&l->ready, (LIST_READERS - 1) + 1, WAIT_MS));
 	assert_int_equal(uthread_create(&writer, NULL, list_writer, l), 0);
 	assert_int_equal(uthread_join(writer, NULL), 0);
-	su_set(&l->stop, 1);
+	tu_set(&l->stop, 1);
 	for (int r = 0; r < LIST_READERS; r++)
 		assert_int_equal(uthread_join(readers[r], NULL), 0);
 	rcu_barrier();
 
-	assert_int_equal(su_get(&l->bad_node), 0);
-	assert_int_equal(su_get(&l->bad_length), 0);
+	assert_int_equal(tu_get(&l->bad_node), 0);
+	assert_int_equal(tu_get(&l->bad_length), 0);
 	assert_true(l->replacements >= LIST_MIN_REPLACEMENTS);
-	assert_int_equal(su_get(&l->reclaimed), l->replacements);
-	assert_int_equal(su_get(&l->by_callback), l->replacements / 2);
+	assert_int_equal(tu_get(&l->reclaimed), l->replacements);
+	assert_int_equal(tu_get(&l->by_callback), l->replacements / 2);
 	for (int r = 0; r < LIST_READERS; r++)
 		assert_true(l->traversals[r] > 0);
 	cds_list_for_each_entry_safe(n, next, &l->head, link) {
