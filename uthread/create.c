@@ -130,11 +130,10 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	/*
 	 * The TCB's tid word is what join sleeps on and the kernel clears at
 	 * exit (CLONE_CHILD_CLEARTID).  The kernel also writes the new tid
-	 * into it (CLONE_PARENT_SETTID) before the child can run, so glibc
-	 * (raise, pthread_kill, its mutexes) finds it from the child's first
-	 * instruction on.
+	 * into it (CLONE_PARENT_SETTID) before clone returns and before the
+	 * child can run, so glibc (raise, pthread_kill, its mutexes) finds it
+	 * from the child's first instruction on.
 	 */
-	*uthread__tcb_tid(b->tp) = -1;
 	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
 	vg_restore_signals(&old_mask);

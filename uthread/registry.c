@@ -183,19 +183,11 @@ pid_t uthread__desc_tid(struct uthread *t, uint32_t gen)
 	if (UTHREAD__WORD_GEN(w) != gen || UTHREAD__WORD_GEN(w2) != gen ||
 	    UTHREAD__WORD_STATE(w2) == UTHREAD__FREE)
 		return -1;
-	if (tid < 0) {
-		/*
-		 * Not yet stored (generation checked above): we run in the new
-		 * thread, in a signal handler before start().  The kernel's
-		 * copy in the TCB was written before the thread ran.  If tid
-		 * still reads "unknown" after that load, the thread had not
-		 * reached start() (let alone its end), so the block was still
-		 * its own when we read it.
-		 */
-		pid_t k = __atomic_load_n(uthread__tcb_tid(t->blk->tp), __ATOMIC_ACQUIRE);
-		pid_t again = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
-		tid = again == tid ? k : again;
-	}
+	/* Our own descriptor: we are running and know our tid, whatever the
+	 * descriptor says on the way in (a handler before start(), tid not
+	 * yet stored) or out (uthread_exit cleared it). */
+	if (t == uthread__self_desc)
+		return uthread__tid();
 	return tid > 0 ? tid : 0;
 }
 
