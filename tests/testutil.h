@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * testutil.h - small helpers shared by the cmocka tests: running a body in
- * a forked child and reading its fate, counting mappings, heap size.
+ * a forked child and reading its fate, counting mappings, heap size, and
+ * the hand-shakes between a test's own threads (tu_set, tu_wait, ...) that
+ * helgrind and DRD understand.
  */
 #ifndef UTHREAD_TESTUTIL_H
 #define UTHREAD_TESTUTIL_H
