@@ -20,16 +20,27 @@ include $(top_srcdir)/tests/gdb.mk
 include $(top_srcdir)/tests/man.mk
 include $(top_srcdir)/tests/bench.mk
 include $(top_srcdir)/tests/urcu.mk
+TESTS_C += tests/test_watchdog.sh
+EXTRA_DIST += tests/test_watchdog.sh
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT; \
 	$(MAN_TESTS_ENVIRONMENT)
 endif
 
+# Every test runs under tests/watchdog.sh: a test still running after
+# TEST_TIMEOUT seconds (VALGRIND_TEST_TIMEOUT under valgrind) is reported
+# as ERROR, with what its threads were doing, instead of hanging the run.
+TEST_TIMEOUT = 300
+VALGRIND_TEST_TIMEOUT = 900
+WATCHDOG = $(SHELL) $(top_srcdir)/tests/watchdog.sh
+LOG_COMPILER = $(WATCHDOG) $(TEST_TIMEOUT)
+EXTRA_DIST += tests/watchdog.sh
+
 # Shell tests run under the shell, never under valgrind (which would check
 # the shell); the programs they start are checked by their own C tests.
 TEST_EXTENSIONS = .sh
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = $(WATCHDOG) $(TEST_TIMEOUT) $(SHELL)
 
 # ------------------------------------------------ make check-valgrind
 # The same programs under memcheck, helgrind and DRD (run through libtool,
@@ -38,8 +49,17 @@ SH_LOG_COMPILER = $(SHELL)
 # except that the liburcu tests skip under helgrind and DRD, which cannot
 # see liburcu's grace periods (tests/test_urcu.c says more).
 @VALGRIND_CHECK_RULES@
+# As m4/ax_valgrind_check.m4 has it, with the watchdog in front of valgrind
+# (libtool still swaps the test's wrapper script for the real binary).
+VALGRIND_LOG_COMPILER = $(valgrind_lt) $(WATCHDOG) $(VALGRIND_TEST_TIMEOUT) \
+	$(VALGRIND) $(VALGRIND_SUPPRESSIONS) --error-exitcode=1 $(VALGRIND_FLAGS)
 VALGRIND_SUPPRESSIONS_FILES = $(top_srcdir)/tests/valgrind.supp
-VALGRIND_FLAGS = --num-callers=30 --max-threads=1200 --child-silent-after-fork=yes
+# --fair-sched=yes: valgrind runs one thread at a time, and its default
+# lock lets threads that never sleep (the tests' busy workers) pass it
+# among themselves for minutes while a joiner, woken by the kernel, waits
+# to run (test_fork hung under memcheck and helgrind without it).
+VALGRIND_FLAGS = --num-callers=30 --max-threads=1200 --child-silent-after-fork=yes \
+	--fair-sched=yes
 VALGRIND_memcheck_FLAGS = --leak-check=full --errors-for-leak-kinds=definite,possible \
 	--show-leak-kinds=definite,possible
 VALGRIND_helgrind_FLAGS = --history-level=approx

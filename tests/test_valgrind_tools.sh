@@ -28,7 +28,7 @@ fail=0
 run()
 {
 	out=$2-$1.out
-	"$libtool" --mode=execute valgrind -q --tool="$1" --error-exitcode=99 \
+	"$libtool" --mode=execute valgrind -q --tool="$1" --error-exitcode=99 --fair-sched=yes \
 		--suppressions="$supp" $extra "$dir/$2" >"$out" 2>&1
 	st=$?
 }

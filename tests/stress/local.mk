@@ -18,11 +18,17 @@ stress: $(STRESS_PROGRAM)
 	./$(STRESS_PROGRAM) --scale full $(STRESS_FLAGS)
 
 # Through libtool, so valgrind checks the real program, not the wrapper
-# script.  Forked children are checked too but print nothing; a child that
-# fails says so through its exit status, which the program checks.
-STRESS_VALGRIND = $(LIBTOOL) --mode=execute $(VALGRIND) --error-exitcode=1 \
+# script; --fair-sched=yes as in make check-valgrind (tests/local.mk).
+# Forked children are checked too but print nothing; a child that fails
+# says so through its exit status, which the program checks.  Each run is
+# under tests/watchdog.sh: a hang is an error after
+# STRESS_VALGRIND_TIMEOUT seconds, with its threads' states printed.
+STRESS_VALGRIND_TIMEOUT = 1500
+STRESS_VALGRIND = $(LIBTOOL) --mode=execute \
+	$(SHELL) $(top_srcdir)/tests/watchdog.sh $(STRESS_VALGRIND_TIMEOUT) \
+	$(VALGRIND) --error-exitcode=1 \
 	--num-callers=30 --max-threads=1200 --child-silent-after-fork=yes \
-	--suppressions=$(top_srcdir)/tests/valgrind.supp
+	--fair-sched=yes --suppressions=$(top_srcdir)/tests/valgrind.supp
 STRESS_VALGRIND_memcheck = --tool=memcheck --leak-check=full \
 	--errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible
 STRESS_VALGRIND_helgrind = --tool=helgrind --history-level=approx

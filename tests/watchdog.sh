@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tests/watchdog.sh SECONDS PROGRAM [ARG...]
+#
+# Runs one test (natively, or under valgrind) and gives it SECONDS of wall
+# time.  A test still running then is a hang as far as 'make check' and CI
+# are concerned: the watchdog prints what each of the test's threads is
+# doing (state, kernel wait channel, system call; a futex wait is system
+# call 202 on x86-64) and the test's last lines stay in its .log, then it
+# kills the test's whole process group and exits 99, which automake's
+# harness reports as ERROR.  Otherwise it exits with the test's status.
+set -u
+if [ $# -lt 2 ]; then
+	echo "usage: $0 SECONDS PROGRAM [ARG...]" >&2
+	exit 99
+fi
+limit=$1
+shift
+
+# The test runs in a session (and process group) of its own, so its forks
+# die with it.  setsid does not fork here: a background job of this shell
+# is not a group leader, so $! is the test's pid and its group's id.
+setsid "$@" &
+pid=$!
+trap 'pkill -KILL -g "$pid"; exit 130' INT TERM HUP
+
+expired=$(mktemp "${TMPDIR:-/tmp}/uthread-watchdog.XXXXXX")
+(
+	trap - INT TERM HUP
+	waited=0
+	while [ "$waited" -lt "$limit" ]; do
+		sleep 1
+		kill -0 "$pid" 2>/dev/null || exit 0
+		waited=$((waited + 1))
+	done
+	echo "watchdog: '$*' still running after $limit s; its processes' threads:" >&2
+	for proc in $(pgrep -g "$pid" 2>/dev/null || echo "$pid"); do
+		for task in /proc/"$proc"/task/*; do
+			[ -r "$task/stat" ] || continue
+			# state is the field after "(comm)"; wchan and syscall as the kernel gives them
+			state=$(sed 's/.*) //' "$task/stat" | cut -d' ' -f1)
+			echo "  pid $proc tid ${task##*/} state $state wchan $(cat "$task/wchan" 2>/dev/null)" \
+				"syscall $(cut -d' ' -f1 "$task/syscall" 2>/dev/null)" >&2
+		done
+	done
+	echo expired >"$expired"
+	pkill -KILL -g "$pid"
+	exit 0 # not pkill as the last command: the shell would exec it
+) &
+watcher=$!
+
+wait "$pid"
+status=$?
+if [ -s "$expired" ]; then
+	# The watcher killed the test: let it finish killing the test's group.
+	wait "$watcher"
+	pkill -KILL -g "$pid"
+	rm -f "$expired"
+	echo "watchdog: killed after $limit s (a hang, or a machine far slower than expected)" >&2
+	exit 99
+fi
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
+rm -f "$expired"
+exit "$status"
