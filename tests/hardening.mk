@@ -28,3 +28,13 @@ tests_test_execstack_dlopen_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DEXECSTACK_MOD_PATH=\"$(abs_builddir)/tests/.libs/libexecstackmod.so\"
 tests_test_execstack_dlopen_LDADD = $(TEST_LDADD) -ldl
 EXTRA_tests_test_execstack_dlopen_DEPENDENCIES = tests/libexecstackmod.la
+
+# _FORTIFY_SOURCE=2: configure turns it on for the library whenever CFLAGS
+# optimise; then the library calls glibc's checked (__*_chk) variants.
+TESTS_C += tests/test_fortify.sh
+EXTRA_DIST += tests/test_fortify.sh
+if UTHREAD_FORTIFY
+HARDENING_TESTS_ENVIRONMENT = UTHREAD_FORTIFY=yes; export UTHREAD_FORTIFY;
+else
+HARDENING_TESTS_ENVIRONMENT = UTHREAD_FORTIFY=no; export UTHREAD_FORTIFY;
+endif

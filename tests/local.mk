@@ -25,7 +25,7 @@ EXTRA_DIST += tests/test_watchdog.sh
 
 TESTS = $(TESTS_C)
 AM_TESTS_ENVIRONMENT = CMOCKA_MESSAGE_OUTPUT=stdout; export CMOCKA_MESSAGE_OUTPUT; \
-	$(MAN_TESTS_ENVIRONMENT)
+	$(MAN_TESTS_ENVIRONMENT) $(HARDENING_TESTS_ENVIRONMENT)
 endif
 
 # Every test runs under tests/watchdog.sh: a test still running after
