@@ -23,8 +23,8 @@ done
 # demo's plot; gdb runs the gdb helper's test (tools/uthread-gdb.py);
 # groff-base lets 'make check' check the manual pages and man-db shows them
 # (man -l); liburcu-dev is for the RCU tests and demo (configure skips them
-# without it).
-packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox gdb groff-base man-db liburcu-dev"
+# without it); procps gives tests/watchdog.sh pgrep and pkill.
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind gnuplot-nox gdb groff-base man-db liburcu-dev procps"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
