@@ -17,6 +17,7 @@
 #include "testutil.h"
 
 #define CACHE_MAX 64 /* uthread/stack.c */
+#define CACHE_HOT 8  /* uthread/stack.c: cached blocks that stay resident */
 
 static void *where(void *arg)
 {
@@ -178,6 +179,129 @@ static void the_cache_keeps_at_most_its_bound_after_a_burst_of_threads(void **st
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/*
+ * Regression: a cached block kept every stack page its last thread had
+ * touched, so a burst of threads left all their stacks resident until the
+ * blocks were reused (glibc gives them back with MADV_DONTNEED).  Now only
+ * the first CACHE_HOT blocks in the cache keep theirs.  Each thread below
+ * touches TOUCH bytes deep in its stack and says where; once all have
+ * ended, mincore() tells which of those pages are still resident.
+ */
+#define TRIM_THREADS 32
+#define TOUCH (128 * 1024)
+
+struct toucher {
+	uintptr_t deep;      /* an address in the touched region */
+	int *go;
+	int *ready;          /* counts the threads that have touched */
+};
+
+__attribute__((noinline)) static void touch_deep(struct toucher *t)
+{
+	volatile char buf[TOUCH];
+
+	for (size_t i = 0; i < sizeof buf; i += 512)
+		buf[i] = (char)i;
+	t->deep = (uintptr_t)&buf[1024];
+}
+
+static void *toucher(void *arg)
+{
+	struct toucher *t = arg;
+
+	touch_deep(t);
+	tu_add(t->ready, 1);
+	tu_wait(t->go, 1, -1);
+	return NULL;
+}
+
+static int page_resident(uintptr_t addr)
+{
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char v = 0;
+
+	if (mincore((void *)(addr & ~(ps - 1)), ps, &v) != 0)
+		return -1; /* unmapped: not resident either, but not expected */
+	return v & 1;
+}
+
+static int trim_child(void *arg)
+{
+	const int detached = arg != NULL;
+	static struct toucher t[TRIM_THREADS];
+	uthread_t h[TRIM_THREADS];
+	pid_t tid[TRIM_THREADS];
+	uthread_attr_t a;
+	int go = 0, ready = 0, resident = 0;
+
+	if (uthread_attr_init(&a) || uthread_attr_setstacksize(&a, 2 * TOUCH))
+		return 10;
+	for (int i = 0; i < TRIM_THREADS; i++) {
+		t[i].go = &go;
+		t[i].ready = &ready;
+		if (uthread_create(&h[i], &a, toucher, &t[i]) ||
+		    uthread_gettid(h[i], &tid[i]))
+			return 11;
+	}
+	for (int i = 0; i < TRIM_THREADS; i++)
+		if (detached && uthread_detach(h[i]))
+			return 12;
+	if (!tu_wait(&ready, TRIM_THREADS, 5000))
+		return 19;
+	tu_set(&go, 1);
+	for (int i = 0; i < TRIM_THREADS; i++) {
+		long long end = tu_deadline_ms(5000);
+
+		if (!detached && uthread_join(h[i], NULL))
+			return 13;
+		while (detached && tu_task_exists(tid[i]))
+			if (tu_now_ms() > end)
+				return 14;
+	}
+	for (int i = 0; i < TRIM_THREADS; i++) {
+		int r = page_resident(t[i].deep);
+
+		if (r < 0)
+			return 15;
+		resident += r;
+	}
+	print_message("%s: %d of %d ended threads' stacks still resident\n",
+	              detached ? "detached" : "joined", resident, TRIM_THREADS);
+	/* The hot few, and one more for a stale look at the cache length. */
+	if (resident > CACHE_HOT + 1)
+		return 16;
+	/* The trimmed blocks work as stacks again (zero pages, faulted in). */
+	tu_set(&go, 0);
+	for (int i = 0; i < TRIM_THREADS; i++) {
+		t[i].deep = 0;
+		if (uthread_create(&h[i], &a, toucher, &t[i]))
+			return 17;
+	}
+	tu_set(&go, 1);
+	for (int i = 0; i < TRIM_THREADS; i++)
+		if (uthread_join(h[i], NULL) || !t[i].deep)
+			return 18;
+	return 0;
+}
+
+static void a_burst_of_joined_threads_leaves_only_the_hot_few_stacks_resident(void **state)
+{
+	int st = tu_in_child(trim_child, NULL);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void a_burst_of_detached_threads_leaves_only_the_hot_few_stacks_resident(void **state)
+{
+	int st = tu_in_child(trim_child, (void *)1);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* How far below the thread pointer (pthread_self() is the TCB address in
  * a uthread too) the thread's first frame sits. */
 static void *depth_below_tp(void *arg)
@@ -219,6 +343,8 @@ int main(void)
 		cmocka_unit_test(create_and_join_in_steady_state_reuse_one_cached_block),
 		cmocka_unit_test(the_cache_keeps_at_most_its_bound_after_a_burst_of_threads),
 		cmocka_unit_test(the_stack_starts_right_under_the_static_tls_as_in_a_pthread),
+		cmocka_unit_test(a_burst_of_joined_threads_leaves_only_the_hot_few_stacks_resident),
+		cmocka_unit_test(a_burst_of_detached_threads_leaves_only_the_hot_few_stacks_resident),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

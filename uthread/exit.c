@@ -134,6 +134,7 @@ void uthread_exit(void *retval)
 	 * parks even in a full cache: unmapping would hide its robust list
 	 * from the kernel, and those mutexes would never become owner-dead.
 	 */
+	uthread__block_trim_self(b);
 	if (b->map_size == 0 ||
 	    uthread__block_park(b, uthread__tcb_holds_robust(b->tp))) {
 		for (;;)

@@ -4,6 +4,8 @@
  * and the bounded cache that lets create+join run without mmap/munmap in
  * steady state.  A cached block is handed out only once the kernel has
  * cleared its tid word: until then its last thread may still be on it.
+ * Past the first CACHE_HOT blocks, a block's stack pages go back to the
+ * kernel as it is parked, so a burst of threads leaves no resident stacks.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,18 +18,37 @@
 #include "annotate.h"
 
 #define CACHE_MAX 64            /* blocks kept for reuse */
+#define CACHE_HOT 8             /* of those, kept with their pages resident */
+#define TRIM_MARGIN (16u << 10) /* stack an ending thread keeps for itself */
 #define DEFAULT_STACK (8u << 20)
 
 static struct uthread__block *cache;
 static unsigned cache_len;
 static uthread__lock_t cache_lock = UTHREAD__LOCK_INIT;
 
+/* cache_len is read without the lock (a hint, see block_trim): helgrind
+ * and DRD must not call that a race. */
+static void cache_len_is_atomic(void)
+{
+	UTHREAD__IGNORE(&cache_len, sizeof cache_len);
+}
+
+/*
+ * The page size, read once before main() (and so before any thread: the
+ * threads' reads need no atomics).  A caller that runs even earlier, from
+ * another library's constructor, asks sysconf itself.  Regression: a lazy
+ * first store from an ending thread raced with a creator's read.
+ */
+static size_t ps;
+
+__attribute__((constructor)) static void page_size_init(void)
+{
+	ps = (size_t)sysconf(_SC_PAGESIZE);
+}
+
 static size_t page_size(void)
 {
-	static size_t ps;
-	if (!ps)
-		ps = (size_t)sysconf(_SC_PAGESIZE);
-	return ps;
+	return ps ? ps : (size_t)sysconf(_SC_PAGESIZE);
 }
 
 static size_t round_up(size_t n, size_t to)
@@ -143,7 +164,8 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 		if (b->stack_size == stack && b->guard_size == guard &&
 		    __atomic_load_n(uthread__tcb_tid(b->tp), __ATOMIC_ACQUIRE) == 0) {
 			*pp = b->next;
-			cache_len--;
+			/* Relaxed: the lock orders it; block_trim only peeks. */
+			__atomic_store_n(&cache_len, cache_len - 1, __ATOMIC_RELAXED);
 			break;
 		}
 	}
@@ -170,6 +192,42 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
 }
 
 /*
+ * Before b is parked: if the cache already holds CACHE_HOT blocks, give
+ * the kernel back b's stack pages below limit (MADV_DONTNEED: the next
+ * thread on b finds zero pages, faulted in as it touches them), as glibc
+ * does for every stack it caches.  The few hottest blocks keep theirs, so
+ * a create+join loop makes no extra system call.  b is not in the cache
+ * yet, so no other thread can be on it.  The length is only a hint: a
+ * stale read trims one block too many or too few.
+ */
+void uthread__block_trim(struct uthread__block *b, const char *limit)
+{
+	char *lo = (char *)b->map_base + b->guard_size;
+	uintptr_t hi = (uintptr_t)limit & ~(uintptr_t)(page_size() - 1);
+	unsigned n;
+
+	if (b->map_size == 0 || hi <= (uintptr_t)lo)
+		return; /* the caller's stack, or nothing below limit */
+	cache_len_is_atomic();
+	n = __atomic_load_n(&cache_len, __ATOMIC_RELAXED);
+	if (n < CACHE_HOT || n >= CACHE_MAX)
+		return; /* kept hot, or about to be unmapped whole */
+	(void)madvise(lo, hi - (uintptr_t)lo, MADV_DONTNEED);
+}
+
+/*
+ * The same for the calling thread's own block, as it ends: only below its
+ * stack pointer, less a margin for the calls it still makes.
+ */
+void uthread__block_trim_self(struct uthread__block *b)
+{
+	const char *sp = __builtin_frame_address(0);
+
+	if ((uintptr_t)sp - (uintptr_t)b->map_base > TRIM_MARGIN)
+		uthread__block_trim(b, sp - TRIM_MARGIN);
+}
+
+/*
  * Put b in the cache; returns 0 if the cache is full.  force: park it even
  * then (its thread cannot unmap it; the cache shrinks back to CACHE_MAX as
  * blocks are reused).
@@ -182,7 +240,8 @@ int uthread__block_park(struct uthread__block *b, int force)
 	if (cache_len < CACHE_MAX || force) {
 		b->next = cache;
 		cache = b;
-		cache_len++;
+		/* Relaxed: the lock orders it; block_trim only peeks. */
+		__atomic_store_n(&cache_len, cache_len + 1, __ATOMIC_RELAXED);
 		parked = 1;
 	}
 	uthread__unlock(&cache_lock);
@@ -194,6 +253,7 @@ void uthread__block_release(struct uthread__block *b)
 {
 	if (b->map_size == 0)
 		return; /* the caller's stack: nothing of ours to free */
+	uthread__block_trim(b, b->stack_top);
 	if (!uthread__block_park(b, 0))
 		munmap(b->map_base, b->map_size);
 }
