@@ -581,7 +581,10 @@ int uthread_sem_trywait(uthread_sem_t *sem);
  * (CLOCK_REALTIME) passed. */
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
 /*
- * Increment sem and wake one sleeper.  Async-signal-safe.
+ * Increment sem and wake one sleeper.  Async-signal-safe.  A waiter that
+ * takes the token may destroy or re-initialise sem at once; but post
+ * still reads its waiter count after the increment, so do not free or
+ * unmap sem's memory while a post may still be running.
  * Errors: EINVAL sem is NULL, not initialised, or destroyed; EOVERFLOW the
  * value is already UTHREAD_SEM_VALUE_MAX.
  */

@@ -3,9 +3,12 @@
 # tests/watchdog.sh, which every test runs under: it passes a test's exit
 # status through, and turns a hang (here: a forked child that sleeps, as
 # a hung test's tu_in_child would) into exit 99 with a thread listing,
-# killing the whole process group in time.
+# killing the whole process group in time; the same listing and kill when
+# it is stopped from outside or UTHREAD_TEST_DEADLINE passes; no child of
+# a test outlives it.
 set -u
 wd="$(dirname "$0")/watchdog.sh"
+unset UTHREAD_TEST_DEADLINE # the checks below set their own
 fail() { echo "FAIL: $*"; exit 1; }
 
 sh "$wd" 10 sh -c 'exit 0' || fail "a passing test did not pass"
@@ -13,7 +16,7 @@ sh "$wd" 10 sh -c 'exit 77'; [ $? -eq 77 ] || fail "skip (77) not passed through
 sh "$wd" 10 sh -c 'exit 3'; [ $? -eq 3 ] || fail "failure (3) not passed through"
 
 out=$(mktemp)
-nap="4242.$$" # a sleep no other process runs, to find leftovers by
+nap="4$$" # a sleep no other process runs, to find leftovers by
 start=$(date +%s)
 sh "$wd" 2 sh -c "sleep $nap & sleep $nap; wait" 2>"$out"
 st=$?
@@ -26,4 +29,37 @@ grep -q "state S wchan" "$out" || fail "no thread listing"
 rm -f "$out"
 sleep 1
 pgrep -af "sleep $nap" && { pkill -f "sleep $nap"; fail "the hung test's child outlived it"; }
+# The test gets SIGINT's default action back (a background job of a shell
+# starts with it ignored): it dies of it.
+sh "$wd" 10 sh -c 'kill -INT $$; exit 0'; st=$?
+[ "$st" -eq 130 ] || fail "SIGINT did not end the test (status $st)"
+
+# A test that ends leaving a forked child behind: the child goes too.
+sh "$wd" 10 sh -c "sleep ${nap}1 >/dev/null 2>&1 & exit 0" || fail "the test with a leftover child failed"
+sleep 1
+pgrep -af "sleep ${nap}1" && { pkill -f "sleep ${nap}1"; fail "a finished test's child outlived it"; }
+
+# Stopped from outside with SIGQUIT (a CI stage's time budget): the
+# threads are listed and the test's group killed.
+out=$(mktemp)
+# (env: a background job of this shell would start with SIGQUIT ignored,
+# and a shell cannot trap a signal ignored on entry; make's are not.)
+env --default-signal=QUIT sh "$wd" 60 sh -c "sleep ${nap}2 & sleep ${nap}2; wait" 2>"$out" &
+w=$!
+sleep 2
+kill -QUIT "$w"
+wait "$w"; st=$?
+cat "$out"
+[ "$st" -eq 130 ] || fail "a watchdog stopped from outside gave status $st, not 130"
+grep -q "stopped from outside" "$out" || fail "no report when stopped from outside"
+grep -q "state S wchan" "$out" || fail "no thread listing when stopped from outside"
+rm -f "$out"
+sleep 1
+pgrep -af "sleep ${nap}2" && { pkill -f "sleep ${nap}2"; fail "the stopped test's children outlived it"; }
+# UTHREAD_TEST_DEADLINE (CI's stage budget) cuts a longer limit short.
+start=$(date +%s)
+UTHREAD_TEST_DEADLINE=$((start + 2)) sh "$wd" 60 sleep "${nap}3" 2>/dev/null; st=$?
+took=$(( $(date +%s) - start ))
+[ "$st" -eq 99 ] || fail "past the deadline the test gave status $st, not 99"
+[ "$took" -lt 20 ] || fail "the deadline was kept only after $took s"
 echo "watchdog: pass-through and hang reports as expected"

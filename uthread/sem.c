@@ -110,10 +110,19 @@ int uthread_sem_trywait(uthread_sem_t *sem)
 int uthread_sem_post(uthread_sem_t *sem)
 {
 	uint32_t v;
+	int private;
 
 	if (!valid(sem))
 		return EINVAL;
 	UTHREAD__IGNORE(sem, 2 * sizeof(unsigned));
+	/*
+	 * Our token lets a waiter return and destroy or re-initialise the
+	 * semaphore at once, as POSIX allows.  So everything we read of it is
+	 * read before the increment, and told to helgrind and DRD as happening
+	 * before that waiter's return.  Regression: __shared was read after
+	 * the increment (clean_sync under helgrind, make stress-valgrind).
+	 */
+	private = !sem->__shared;
 	UTHREAD__HAPPENS_BEFORE(sem);
 	v = __atomic_load_n(&sem->__value, __ATOMIC_RELAXED);
 	do {
@@ -122,8 +131,10 @@ int uthread_sem_post(uthread_sem_t *sem)
 		/* seq_cst: ordered before the __waiters read (see wait_common). */
 	} while (!__atomic_compare_exchange_n(&sem->__value, &v, v + 1, 0,
 	                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	/* After the increment only __waiters is read (so sem's memory must
+	 * outlive a post: uthread.h says so) and the wake made. */
 	if (__atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST))
-		uthread__futex_wake(&sem->__value, 1, !sem->__shared);
+		uthread__futex_wake(&sem->__value, 1, private);
 	return 0;
 }
 

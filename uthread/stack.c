@@ -197,17 +197,24 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
  * thread on b finds zero pages, faulted in as it touches them), as glibc
  * does for every stack it caches.  The few hottest blocks keep theirs, so
  * a create+join loop makes no extra system call.  b is not in the cache
- * yet, so no other thread can be on it.  The length is only a hint: a
- * stale read trims one block too many or too few.
+ * yet, so no other thread can be on it.  The length is only a hint:
+ * threads parking at the same moment may all see it short of CACHE_HOT
+ * and keep their pages.  Never above stack_top: the static TLS, the TCB
+ * and the header live there.
  */
 void uthread__block_trim(struct uthread__block *b, const char *limit)
 {
+	const uintptr_t mask = ~(uintptr_t)(page_size() - 1);
 	char *lo = (char *)b->map_base + b->guard_size;
-	uintptr_t hi = (uintptr_t)limit & ~(uintptr_t)(page_size() - 1);
+	uintptr_t hi = (uintptr_t)limit & mask;
 	unsigned n;
 
-	if (b->map_size == 0 || hi <= (uintptr_t)lo)
-		return; /* the caller's stack, or nothing below limit */
+	if (b->map_size == 0)
+		return; /* the caller's stack: not ours to trim */
+	if (hi > ((uintptr_t)b->stack_top & mask))
+		hi = (uintptr_t)b->stack_top & mask;
+	if (hi <= (uintptr_t)lo)
+		return; /* nothing below limit */
 	cache_len_is_atomic();
 	n = __atomic_load_n(&cache_len, __ATOMIC_RELAXED);
 	if (n < CACHE_HOT || n >= CACHE_MAX)
@@ -217,14 +224,19 @@ void uthread__block_trim(struct uthread__block *b, const char *limit)
 
 /*
  * The same for the calling thread's own block, as it ends: only below its
- * stack pointer, less a margin for the calls it still makes.
+ * stack pointer, less a margin for the calls it still makes, and only if
+ * it runs on that stack at all.  Regression: a thread ending on another
+ * stack (uthread_exit from a handler on a sigaltstack mapped above the
+ * block) had everything from its stack up to there zeroed, the TLS, the
+ * TCB and other mappings included.
  */
 void uthread__block_trim_self(struct uthread__block *b)
 {
-	const char *sp = __builtin_frame_address(0);
+	const uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	const uintptr_t lo = (uintptr_t)b->map_base + b->guard_size;
 
-	if ((uintptr_t)sp - (uintptr_t)b->map_base > TRIM_MARGIN)
-		uthread__block_trim(b, sp - TRIM_MARGIN);
+	if (sp > lo + TRIM_MARGIN && sp <= (uintptr_t)b->stack_top)
+		uthread__block_trim(b, (const char *)(sp - TRIM_MARGIN));
 }
 
 /*

@@ -5,7 +5,9 @@
  * producer/consumer hand-off through a condition variable, a semaphore, a
  * rwlock, a barrier, once, and results passed back through join; and a
  * uthread that starts and joins a pthread which writes into it (DRD used
- * to abort there: the thread had two names, its handle and pthread_self).
+ * to abort there: the thread had two names, its handle and pthread_self);
+ * and semaphores destroyed as soon as their wait returns, while the
+ * detached poster may still be inside uthread_sem_post, as POSIX allows.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -85,6 +87,29 @@ static void *starts_a_pthread(void *arg)
 	return from_pthread == (long)arg ? NULL : (void *)2;
 }
 
+/* Regression: post read the semaphore before telling the tools it
+ * posted, so that read raced with the destroy (helgrind, make stress). */
+static uthread_sem_t handoff;
+
+static void *poster(void *arg)
+{
+	uthread_sem_post(&handoff);
+	return arg;
+}
+
+static int destroy_after_wait(void)
+{
+	for (int i = 0; i < 20; i++) {
+		uthread_t p;
+
+		if (uthread_sem_init(&handoff, 0, 0) ||
+		    uthread_create(&p, NULL, poster, NULL) || uthread_detach(p) ||
+		    uthread_sem_wait(&handoff) || uthread_sem_destroy(&handoff))
+			return 1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	uthread_t t[N], cons;
@@ -118,6 +143,8 @@ int main(void)
 	void *mixed_r = (void *)3;
 	if (uthread_create(&mixed, NULL, starts_a_pthread, (void *)42L) == 0)
 		uthread_join(mixed, &mixed_r);
+	if (destroy_after_wait())
+		return 1;
 	printf("counter %ld, consumed %ld of %ld, returns %ld\n", counter,
 	       consumed, produced, ret_sum);
 	return mixed_r == NULL && counter == N * ITER && consumed == produced &&
