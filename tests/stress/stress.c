@@ -1585,6 +1585,7 @@ static long run_fork(void)
 	enum { CHURNERS = 2, HOLDERS = 2, MAX_STEP = 100 };
 	uthread_t ch[CHURNERS], ho[HOLDERS];
 	long ok = 0, hung = 0, fork_failed = 0, killed = 0, step[MAX_STEP] = { 0 };
+	int last_signal = 0;
 
 	__atomic_store_n(&fk_stop, 0, __ATOMIC_RELAXED);
 	UNTRACKED(&fk_stop);
@@ -1610,8 +1611,10 @@ static long run_fork(void)
 			hung++;
 		else if (code == -2)
 			fork_failed++;
-		else if (code >= 100)
+		else if (code >= 100) {
 			killed++;
+			last_signal = code - 100;
+		}
 		else
 			step[code < MAX_STEP ? code : 1]++;
 		if (i % 8 == 0)
@@ -1627,7 +1630,8 @@ static long run_fork(void)
 		CHECK0(uthread_join(ho[i], NULL));
 	CHECKF(hung == 0, "%ld children hung", hung);
 	CHECKF(fork_failed == 0, "fork failed %ld times", fork_failed);
-	CHECKF(killed == 0, "%ld children were killed by a signal", killed);
+	CHECKF(killed == 0, "%ld children were killed by a signal (the last by %s)",
+	       killed, strsignal(last_signal));
 	for (int c = 1; c < MAX_STEP; c++)
 		CHECKF(step[c] == 0, "%ld children failed at step %d%s", step[c], c,
 		       c == 98 ? " (valgrind found errors in the child)" :
