@@ -151,7 +151,6 @@ int uthread__block_acquire(const uthread_attr_t *attr,
                            struct uthread__block **out) UTHREAD__HIDDEN;
 void uthread__block_release(struct uthread__block *b) UTHREAD__HIDDEN;
 int uthread__block_park(struct uthread__block *b, int force) UTHREAD__HIDDEN;
-void uthread__block_trim(struct uthread__block *b, const char *limit) UTHREAD__HIDDEN;
 void uthread__block_trim_self(struct uthread__block *b) UTHREAD__HIDDEN;
 void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
 

@@ -202,24 +202,25 @@ int uthread__block_acquire(const uthread_attr_t *attr, struct uthread__block **o
  * and keep their pages.  Never above stack_top: the static TLS, the TCB
  * and the header live there.
  */
-void uthread__block_trim(struct uthread__block *b, const char *limit)
+static void block_trim(struct uthread__block *b, const char *limit)
 {
 	const uintptr_t mask = ~(uintptr_t)(page_size() - 1);
 	char *lo = (char *)b->map_base + b->guard_size;
 	uintptr_t hi = (uintptr_t)limit & mask;
 	unsigned n;
 
-	if (b->map_size == 0)
-		return; /* the caller's stack: not ours to trim */
-	if (hi > ((uintptr_t)b->stack_top & mask))
-		hi = (uintptr_t)b->stack_top & mask;
-	if (hi <= (uintptr_t)lo)
-		return; /* nothing below limit */
+	/* First the one look a create+join loop needs (its cache holds one
+	 * block).  Relaxed: a hint only, see above. */
 	cache_len_is_atomic();
 	n = __atomic_load_n(&cache_len, __ATOMIC_RELAXED);
 	if (n < CACHE_HOT || n >= CACHE_MAX)
 		return; /* kept hot, or about to be unmapped whole */
-	(void)madvise(lo, hi - (uintptr_t)lo, MADV_DONTNEED);
+	if (b->map_size == 0)
+		return; /* the caller's stack: not ours to trim */
+	if (hi > ((uintptr_t)b->stack_top & mask))
+		hi = (uintptr_t)b->stack_top & mask;
+	if (hi > (uintptr_t)lo)
+		(void)madvise(lo, hi - (uintptr_t)lo, MADV_DONTNEED);
 }
 
 /*
@@ -236,7 +237,7 @@ void uthread__block_trim_self(struct uthread__block *b)
 	const uintptr_t lo = (uintptr_t)b->map_base + b->guard_size;
 
 	if (sp > lo + TRIM_MARGIN && sp <= (uintptr_t)b->stack_top)
-		uthread__block_trim(b, (const char *)(sp - TRIM_MARGIN));
+		block_trim(b, (const char *)(sp - TRIM_MARGIN));
 }
 
 /*
@@ -265,7 +266,7 @@ void uthread__block_release(struct uthread__block *b)
 {
 	if (b->map_size == 0)
 		return; /* the caller's stack: nothing of ours to free */
-	uthread__block_trim(b, b->stack_top);
+	block_trim(b, b->stack_top);
 	if (!uthread__block_park(b, 0))
 		munmap(b->map_base, b->map_size);
 }
