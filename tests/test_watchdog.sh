@@ -10,6 +10,12 @@ set -u
 wd="$(dirname "$0")/watchdog.sh"
 unset UTHREAD_TEST_DEADLINE # the checks below set their own
 fail() { echo "FAIL: $*"; exit 1; }
+# gone SLEEP WHAT: no "sleep SLEEP" process is left (a second to die).
+gone() {
+	sleep 1
+	pgrep -af "sleep $1" && { pkill -f "sleep $1"; fail "$2 outlived it"; }
+	return 0
+}
 
 sh "$wd" 10 sh -c 'exit 0' || fail "a passing test did not pass"
 sh "$wd" 10 sh -c 'exit 77'; [ $? -eq 77 ] || fail "skip (77) not passed through"
@@ -27,8 +33,7 @@ cat "$out"
 grep -q "still running after 2 s" "$out" || fail "no hang report"
 grep -q "state S wchan" "$out" || fail "no thread listing"
 rm -f "$out"
-sleep 1
-pgrep -af "sleep $nap" && { pkill -f "sleep $nap"; fail "the hung test's child outlived it"; }
+gone "$nap" "the hung test's child"
 # The test gets SIGINT's default action back (a background job of a shell
 # starts with it ignored): it dies of it.
 sh "$wd" 10 sh -c 'kill -INT $$; exit 0'; st=$?
@@ -36,11 +41,10 @@ sh "$wd" 10 sh -c 'kill -INT $$; exit 0'; st=$?
 
 # A test that ends leaving a forked child behind: the child goes too.
 sh "$wd" 10 sh -c "sleep ${nap}1 >/dev/null 2>&1 & exit 0" || fail "the test with a leftover child failed"
-sleep 1
-pgrep -af "sleep ${nap}1" && { pkill -f "sleep ${nap}1"; fail "a finished test's child outlived it"; }
+gone "${nap}1" "a finished test's child"
 
-# Stopped from outside with SIGQUIT (a CI stage's time budget): the
-# threads are listed and the test's group killed.
+# Stopped from outside (SIGQUIT here; SIGINT, SIGTERM and SIGHUP alike):
+# the threads are listed and the test's group killed.
 out=$(mktemp)
 # (env: a background job of this shell would start with SIGQUIT ignored,
 # and a shell cannot trap a signal ignored on entry; make's are not.)
@@ -54,8 +58,7 @@ cat "$out"
 grep -q "stopped from outside" "$out" || fail "no report when stopped from outside"
 grep -q "state S wchan" "$out" || fail "no thread listing when stopped from outside"
 rm -f "$out"
-sleep 1
-pgrep -af "sleep ${nap}2" && { pkill -f "sleep ${nap}2"; fail "the stopped test's children outlived it"; }
+gone "${nap}2" "the stopped test's children"
 # UTHREAD_TEST_DEADLINE (CI's stage budget) cuts a longer limit short.
 start=$(date +%s)
 UTHREAD_TEST_DEADLINE=$((start + 2)) sh "$wd" 60 sleep "${nap}3" 2>/dev/null; st=$?

@@ -48,9 +48,8 @@ threads() {
 expired=$(mktemp "${TMPDIR:-/tmp}/uthread-watchdog.XXXXXX")
 setsid env --default-signal=INT,QUIT "$@" &
 pid=$!
-# Stopped from outside (Ctrl-C, or a CI stage's time budget: SIGQUIT, which
-# automake's test-driver lets through without deleting the log): say what
-# the test was doing, then end it.
+# Stopped from outside (Ctrl-C, or kill): say what the test was doing,
+# then end it.
 trap 'echo "watchdog: stopped from outside; the test'"'"'s threads:" >&2; threads;
 	pkill -KILL -g "$pid"; rm -f "$expired"; exit 130' INT TERM HUP QUIT
 
