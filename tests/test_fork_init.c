@@ -72,8 +72,14 @@ static int helper(void)
 				kill(kids[i], SIGKILL); /* hung */
 				waitpid(kids[i], NULL, 0);
 			}
+			fprintf(stderr, "child %d: %s\n", i,
+			        kids[i] > 0 ? "hung" : "fork failed");
 			bad = 1;
 		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			if (WIFEXITED(st))
+				fprintf(stderr, "child %d: exit %d\n", i, WEXITSTATUS(st));
+			else
+				fprintf(stderr, "child %d: signal %d\n", i, WTERMSIG(st));
 			bad = 1;
 		}
 	}

@@ -62,12 +62,12 @@ int uthread__stack_prot(void)
 	/* Relaxed: only ever goes from 0 to 1, and a stale 0 costs a scan. */
 	if (__atomic_load_n(&exec_needed, __ATOMIC_RELAXED))
 		return PROT_READ | PROT_WRITE | PROT_EXEC;
-	dl_iterate_phdr(visit, &s);
+	uthread__iterate_phdr(visit, &s);
 	uthread__lock(&scan_lock);
 	if (s.adds != scanned_adds) {
 		s.full = 1;
 		s.vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-		dl_iterate_phdr(visit, &s);
+		uthread__iterate_phdr(visit, &s);
 		scanned_adds = s.adds;
 		if (s.exec)
 			__atomic_store_n(&exec_needed, 1, __ATOMIC_RELAXED);

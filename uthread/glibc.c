@@ -170,7 +170,7 @@ static void *probe(void *unused)
 	CHECK(dladdr((void *)&uselocale, &di) && di.dli_fbase,
 	      "dladdr finds the C library");
 	lt.base = (ElfW(Addr))di.dli_fbase;
-	dl_iterate_phdr(find_libc_tls, &lt);
+	uthread__iterate_phdr(find_libc_tls, &lt);
 	CHECK(lt.found && lt.tls_data && lt.tls_size > 0 && lt.tls_size <= 1024 &&
 	      (char *)lt.tls_data + lt.tls_size <= tp &&
 	      (char *)lt.tls_data >= tp - uthread__tcb_span_below(),

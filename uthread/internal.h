@@ -158,6 +158,11 @@ void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
 int uthread__stack_prot(void) UTHREAD__HIDDEN;
 void uthread__execstack_atfork_child(void) UTHREAD__HIDDEN;
 
+/* fork.c: dl_iterate_phdr, but never split by a fork (see fork.c). */
+struct dl_phdr_info;
+int uthread__iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
+                          void *data) UTHREAD__HIDDEN;
+
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
 
