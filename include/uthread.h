@@ -554,8 +554,8 @@ int uthread_barrierattr_destroy(uthread_barrierattr_t *attr);
 #define UTHREAD_SEM_VALUE_MAX 0x7fffffffu
 
 typedef struct {
-	unsigned int __value;   /* futex word */
-	unsigned int __waiters; /* threads asleep or about to sleep */
+	unsigned int __value;   /* futex word: the value, bit 31 "wake sleepers" */
+	unsigned int __waiters; /* threads in a wait */
 	int __shared;           /* UTHREAD_PROCESS_SHARED: shared futexes */
 	unsigned int __magic;
 } uthread_sem_t;
@@ -582,9 +582,8 @@ int uthread_sem_trywait(uthread_sem_t *sem);
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
 /*
  * Increment sem and wake one sleeper.  Async-signal-safe.  A waiter that
- * takes the token may destroy or re-initialise sem at once; but post
- * still reads its waiter count after the increment, so do not free or
- * unmap sem's memory while a post may still be running.
+ * takes the token may destroy, re-initialise, free or unmap sem at once:
+ * post touches nothing of sem after its increment but the wake.
  * Errors: EINVAL sem is NULL, not initialised, or destroyed; EOVERFLOW the
  * value is already UTHREAD_SEM_VALUE_MAX.
  */

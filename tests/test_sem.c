@@ -8,6 +8,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -399,6 +404,49 @@ static void post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter(void *
 /* Destroy with a waiter                                                */
 /* ------------------------------------------------------------------ */
 
+#define SLEEPING 4
+
+/*
+ * Every sleeper is woken by its own post, posted one at a time while the
+ * others still sleep: post clears the "sleepers" mark only when it counts
+ * at most one waiter, and must not strand the rest.
+ */
+static void each_of_four_sleeping_waiters_is_woken_by_one_post(void **state)
+{
+	uthread_sem_t s;
+	struct sleeper w[SLEEPING];
+	uthread_t t[SLEEPING];
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 0), 0);
+	for (int i = 0; i < SLEEPING; i++) {
+		w[i] = (struct sleeper){ &s, -1, 0 };
+		assert_int_equal(uthread_create(&t[i], NULL, sem_wait_once, &w[i]), 0);
+		assert_true(su_wait_futex_sleep(su_tid(t[i]), 5000));
+	}
+	for (int posted = 1; posted <= SLEEPING; posted++) {
+		int done = 0;
+		assert_int_equal(uthread_sem_post(&s), 0);
+		long long end = tu_deadline_ms(5000);
+		while (done < posted && tu_now_ms() < end) {
+			done = 0;
+			for (int i = 0; i < SLEEPING; i++)
+				done += tu_peek(&w[i].done);
+			if (done < posted)
+				tu_sleep_ms(1);
+		}
+		assert_int_equal(done, posted); /* exactly one more per post */
+	}
+	for (int i = 0; i < SLEEPING; i++) {
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].r, 0);
+	}
+	int v = -1;
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
 static void destroy_with_a_waiter_is_ebusy(void **state)
 {
 	uthread_sem_t s;
@@ -415,6 +463,99 @@ static void destroy_with_a_waiter_is_ebusy(void **state)
 	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_int_equal(w.r, 0);
 	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* post touches nothing of the semaphore after its increment            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Hardware watchpoints (perf_event_open, PERF_TYPE_BREAKPOINT) on every
+ * field but the value: each access to one raises SIGIO in this thread right
+ * after the instruction, and the handler notes whether the value (which it
+ * may read: it is not watched) was already incremented.  A waiter may take
+ * the token and free the semaphore the moment the increment lands, so post
+ * must make no access after it.  Regression: post read __waiters after the
+ * increment.
+ */
+static uthread_sem_t watched __attribute__((__aligned__(8)));
+static volatile sig_atomic_t hits_before, hits_after;
+
+static void on_access(int sig)
+{
+	(void)sig;
+	if (__atomic_load_n(&watched.__value, __ATOMIC_RELAXED) & UTHREAD_SEM_VALUE_MAX)
+		hits_after++;
+	else
+		hits_before++;
+}
+
+/* A read/write watchpoint on [addr, addr + len) that signals this thread;
+ * -1 if the kernel or a sandbox refuses. */
+static int watch(const void *addr, unsigned len)
+{
+	struct perf_event_attr pe;
+	struct f_owner_ex own = { F_OWNER_TID, gettid() };
+	int fd;
+
+	memset(&pe, 0, sizeof pe);
+	pe.type = PERF_TYPE_BREAKPOINT;
+	pe.size = sizeof pe;
+	pe.bp_type = HW_BREAKPOINT_RW;
+	pe.bp_addr = (uintptr_t)addr;
+	pe.bp_len = len;
+	pe.sample_period = 1;
+	pe.wakeup_events = 1;
+	pe.disabled = 1;
+	pe.exclude_kernel = 1;
+	pe.exclude_hv = 1;
+	fd = (int)syscall(SYS_perf_event_open, &pe, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, O_ASYNC) || fcntl(fd, F_SETSIG, SIGIO) ||
+	    fcntl(fd, F_SETOWN_EX, &own)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void post_makes_no_access_to_the_semaphore_after_its_increment(void **state)
+{
+	struct sigaction sa, old;
+	int fd[2];
+
+	(void)state;
+	if (tu_on_valgrind())
+		skip(); /* valgrind's JIT would trip the watchpoints itself */
+	assert_int_equal(uthread_sem_init(&watched, 0, 0), 0);
+	fd[0] = watch(&watched.__waiters, HW_BREAKPOINT_LEN_4);
+	fd[1] = watch(&watched.__shared, HW_BREAKPOINT_LEN_8); /* and __magic */
+	if (fd[0] < 0 || fd[1] < 0) {
+		fprintf(stderr, "no hardware watchpoints here (%s): skipped\n",
+		        strerror(errno));
+		if (fd[0] >= 0)
+			close(fd[0]);
+		skip();
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_access;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGIO, &sa, &old), 0);
+	hits_before = hits_after = 0;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(ioctl(fd[i], PERF_EVENT_IOC_ENABLE, 0), 0);
+	int r = uthread_sem_post(&watched);
+	for (int i = 0; i < 2; i++) {
+		ioctl(fd[i], PERF_EVENT_IOC_DISABLE, 0);
+		close(fd[i]);
+	}
+	assert_int_equal(sigaction(SIGIO, &old, NULL), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(watched.__value & UTHREAD_SEM_VALUE_MAX, 1);
+	assert_true(hits_before >= 1); /* the watchpoints work: post checks __magic */
+	assert_int_equal(hits_after, 0);
+	assert_int_equal(uthread_sem_destroy(&watched), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,7 +625,9 @@ int main(void)
 		cmocka_unit_test(operations_on_null_or_destroyed_semaphores_are_einval),
 		cmocka_unit_test(post_from_a_timer_signal_handler_wakes_the_waiter),
 		cmocka_unit_test(post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter),
+		cmocka_unit_test(each_of_four_sleeping_waiters_is_woken_by_one_post),
 		cmocka_unit_test(destroy_with_a_waiter_is_ebusy),
+		cmocka_unit_test(post_makes_no_access_to_the_semaphore_after_its_increment),
 		cmocka_unit_test(process_shared_semaphore_works_across_fork),
 	};
 

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sem.c - uthread_sem_*: the value is the futex word; __waiters lets post
- * skip the wake system call when nobody can be asleep.  post uses only
- * atomics and one system call, so it is async-signal-safe.
+ * sem.c - uthread_sem_*: the futex word holds the value in its low 31 bits
+ * and, in bit 31, SLEEPERS: "a waiter may be asleep, wake it".  Waiters set
+ * the bit before they sleep; post learns from the very word it increments
+ * whether to wake, so nothing of the semaphore is touched after the
+ * increment (a waiter may take that token and free the semaphore at once).
+ * __waiters counts the threads in a wait, read by post before its
+ * increment to decide whether the bit may go, and by destroy.  post uses
+ * only atomics and one system call, so it is async-signal-safe.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 
 #include "futex.h"
 #include "annotate.h"
 
 #define SEM_MAGIC 0x73656d75u /* "semu" */
+#define SLEEPERS 0x80000000u  /* above UTHREAD_SEM_VALUE_MAX */
+#define COUNT(v) ((v) & UTHREAD_SEM_VALUE_MAX)
 
 static int valid(const uthread_sem_t *s)
 {
@@ -44,8 +52,9 @@ static int try_take(uthread_sem_t *sem)
 {
 	uint32_t v = __atomic_load_n(&sem->__value, __ATOMIC_RELAXED);
 
-	/* Acquire: the poster's writes happen before our return. */
-	while (v > 0)
+	/* Acquire: the poster's writes happen before our return.  The
+	 * decrement leaves SLEEPERS as it was: other waiters may sleep. */
+	while (COUNT(v) > 0)
 		if (__atomic_compare_exchange_n(&sem->__value, &v, v - 1, 0,
 		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return 1;
@@ -59,14 +68,22 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 	UTHREAD__IGNORE(sem, 2 * sizeof(unsigned));
 	if (try_take(sem))
 		goto taken;
-	/*
-	 * seq_cst registration, then re-check the value; post bumps the value
-	 * then reads __waiters (seq_cst): either we see its token, or it sees
-	 * us and wakes.
-	 */
+	/* seq_cst: a post that reads __waiters before its increment and
+	 * sees us keeps SLEEPERS set for us (see post). */
 	__atomic_fetch_add(&sem->__waiters, 1, __ATOMIC_SEQ_CST);
 	while (!try_take(sem)) {
-		r = uthread__futex_wait(&sem->__value, 0, !sem->__shared,
+		uint32_t zero = 0;
+		/*
+		 * The value is 0: mark it before sleeping.  The mark and post's
+		 * increment are atomic on one word, so either our CAS fails (a
+		 * token came: take it) or post's finds the mark and wakes us.
+		 * Relaxed: the futex wait re-reads the word in the kernel.
+		 */
+		if (!__atomic_compare_exchange_n(&sem->__value, &zero, SLEEPERS, 0,
+		                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+		    zero != SLEEPERS)
+			continue; /* a token arrived */
+		r = uthread__futex_wait(&sem->__value, SLEEPERS, !sem->__shared,
 		                        CLOCK_REALTIME, abstime);
 		if (r == ETIMEDOUT) {
 			/* One last look: a token may have come with the timeout. */
@@ -75,6 +92,8 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 		}
 		r = 0; /* woken, EAGAIN, or EINTR (handlers do not end the wait) */
 	}
+	/* Release: destroy's acquire load sees us gone only after we are
+	 * done with the semaphore. */
 	__atomic_fetch_sub(&sem->__waiters, 1, __ATOMIC_RELEASE);
 	if (r)
 		return r;
@@ -109,32 +128,40 @@ int uthread_sem_trywait(uthread_sem_t *sem)
 
 int uthread_sem_post(uthread_sem_t *sem)
 {
-	uint32_t v;
+	uint32_t v, n, waiters;
 	int private;
 
 	if (!valid(sem))
 		return EINVAL;
 	UTHREAD__IGNORE(sem, 2 * sizeof(unsigned));
 	/*
-	 * Our token lets a waiter return and destroy or re-initialise the
-	 * semaphore at once, as POSIX allows.  So everything we read of it is
-	 * read before the increment, and told to helgrind and DRD as happening
-	 * before that waiter's return.  Regression: __shared was read after
-	 * the increment (clean_sync under helgrind, make stress-valgrind).
+	 * Our token lets a waiter return and destroy, re-initialise or free
+	 * the semaphore at once, as POSIX allows.  So everything we read of
+	 * it is read before the increment, and told to helgrind and DRD as
+	 * happening before that waiter's return.  Regressions: __shared, then
+	 * __waiters, were read after the increment (test_sem watches).
 	 */
 	private = !sem->__shared;
 	UTHREAD__HAPPENS_BEFORE(sem);
 	v = __atomic_load_n(&sem->__value, __ATOMIC_RELAXED);
 	do {
-		if (v >= UTHREAD_SEM_VALUE_MAX)
+		if (COUNT(v) >= UTHREAD_SEM_VALUE_MAX)
 			return EOVERFLOW;
-		/* seq_cst: ordered before the __waiters read (see wait_common). */
-	} while (!__atomic_compare_exchange_n(&sem->__value, &v, v + 1, 0,
+		/* seq_cst: pairs with the waiters' registration (wait_common). */
+		waiters = __atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST);
+		/* With at most the one waiter we may wake, the mark can go. */
+		n = waiters > 1 ? v + 1 : (v + 1) & ~SLEEPERS;
+		/* seq_cst: our token is visible before any wake it causes. */
+	} while (!__atomic_compare_exchange_n(&sem->__value, &v, n, 0,
 	                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	/* After the increment only __waiters is read (so sem's memory must
-	 * outlive a post: uthread.h says so) and the wake made. */
-	if (__atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST))
-		uthread__futex_wake(&sem->__value, 1, private);
+	/*
+	 * Only the address is used from here on: a wake on freed memory is
+	 * harmless.  Clearing the mark on a stale count of waiters could
+	 * strand a second sleeper, so then wake them all (the ones with no
+	 * token mark the word again and sleep); otherwise one.
+	 */
+	if (v & SLEEPERS)
+		uthread__futex_wake(&sem->__value, n & SLEEPERS ? 1 : INT_MAX, private);
 	return 0;
 }
 
@@ -142,6 +169,6 @@ int uthread_sem_getvalue(uthread_sem_t *sem, int *value)
 {
 	if (!valid(sem) || !value)
 		return EINVAL;
-	*value = (int)__atomic_load_n(&sem->__value, __ATOMIC_RELAXED);
+	*value = (int)COUNT(__atomic_load_n(&sem->__value, __ATOMIC_RELAXED));
 	return 0;
 }
