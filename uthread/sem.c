@@ -128,7 +128,7 @@ int uthread_sem_trywait(uthread_sem_t *sem)
 
 int uthread_sem_post(uthread_sem_t *sem)
 {
-	uint32_t v, n, waiters;
+	uint32_t v, n;
 	int private;
 
 	if (!valid(sem))
@@ -148,7 +148,7 @@ int uthread_sem_post(uthread_sem_t *sem)
 		if (COUNT(v) >= UTHREAD_SEM_VALUE_MAX)
 			return EOVERFLOW;
 		/* seq_cst: pairs with the waiters' registration (wait_common). */
-		waiters = __atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST);
+		uint32_t waiters = __atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST);
 		/* With at most the one waiter we may wake, the mark can go. */
 		n = waiters > 1 ? v + 1 : (v + 1) & ~SLEEPERS;
 		/* seq_cst: our token is visible before any wake it causes. */
