@@ -11,9 +11,13 @@ wd="$(dirname "$0")/watchdog.sh"
 unset UTHREAD_TEST_DEADLINE # the checks below set their own
 fail() { echo "FAIL: $*"; exit 1; }
 # gone SLEEP WHAT: no "sleep SLEEP" process is left (a second to die).
+# Only sleep processes count: a watchdog's command line names the sleep
+# too.  Regression: CI's run under load found the watcher of a watchdog
+# stopped from outside still alive a second later (it was not killed).
 gone() {
 	sleep 1
-	pgrep -af "sleep $1" && { pkill -f "sleep $1"; fail "$2 outlived it"; }
+	pgrep -af "^sleep $1" && { pkill -f "^sleep $1"; fail "$2 outlived it"; }
+	pgrep -af "watchdog.sh.*sleep $1" && fail "$2's watchdog outlived it"
 	return 0
 }
 
@@ -53,6 +57,8 @@ w=$!
 sleep 2
 kill -QUIT "$w"
 wait "$w"; st=$?
+# Its watcher went before it (before the fix it lingered up to a second).
+pgrep -af "watchdog.sh 60 sh -c sleep ${nap}2" && fail "the stopped watchdog's watcher outlived it"
 cat "$out"
 [ "$st" -eq 130 ] || fail "a watchdog stopped from outside gave status $st, not 130"
 grep -q "stopped from outside" "$out" || fail "no report when stopped from outside"

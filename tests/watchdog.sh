@@ -50,8 +50,12 @@ setsid env --default-signal=INT,QUIT "$@" &
 pid=$!
 # Stopped from outside (Ctrl-C, or kill): say what the test was doing,
 # then end it.
+# The watcher goes too, before we do (it would otherwise linger up to a
+# second).
 trap 'echo "watchdog: stopped from outside; the test'"'"'s threads:" >&2; threads;
-	pkill -KILL -g "$pid"; rm -f "$expired"; exit 130' INT TERM HUP QUIT
+	pkill -KILL -g "$pid";
+	[ -n "${watcher:-}" ] && { kill "$watcher" 2>/dev/null; wait "$watcher"; };
+	rm -f "$expired"; exit 130' INT TERM HUP QUIT
 
 (
 	trap - INT TERM HUP QUIT
