@@ -17,9 +17,14 @@ tests_test_memory_SOURCES = tests/test_memory.c
 tests_test_memory_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_memory_LDADD = $(TEST_LDADD)
 
-tests_test_fork_SOURCES = tests/test_fork.c
+# test_fork's helper library comes after libuthread, so it is initialised
+# first and its fork handler runs inside libuthread's (see forkhook.c).
+check_LTLIBRARIES += tests/libforkhook.la
+tests_libforkhook_la_SOURCES = tests/forkhook.c tests/forkhook.h
+tests_libforkhook_la_LDFLAGS = -rpath $(abs_builddir)/tests -avoid-version
+tests_test_fork_SOURCES = tests/test_fork.c tests/forkhook.h
 tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_fork_LDADD = $(TEST_LDADD)
+tests_test_fork_LDADD = $(TEST_LDADD) tests/libforkhook.la
 
 tests_test_main_exit_SOURCES = tests/test_main_exit.c
 tests_test_main_exit_CPPFLAGS = $(TEST_CPPFLAGS)

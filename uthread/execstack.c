@@ -18,11 +18,10 @@
 #include <sys/mman.h>
 
 #include "internal.h"
-#include "lock.h"
+#include "annotate.h"
 
-static uthread__lock_t scan_lock = UTHREAD__LOCK_INIT;
-static unsigned long long scanned_adds; /* dlpi_adds of the last full scan */
-static int exec_needed;                 /* 1 once some object asked */
+static unsigned long long scanned_adds; /* dlpi_adds of the last full scan; atomic */
+static int exec_needed;                 /* 1 once some object asked; atomic */
 
 struct scan {
 	int full;                /* 0: only read dlpi_adds and stop */
@@ -59,26 +58,31 @@ int uthread__stack_prot(void)
 {
 	struct scan s = { 0, 0, 0, 0 };
 
+	/* Plain atomics: these words race by design (see below). */
+	UTHREAD__IGNORE(&exec_needed, sizeof exec_needed);
+	UTHREAD__IGNORE(&scanned_adds, sizeof scanned_adds);
 	/* Relaxed: only ever goes from 0 to 1, and a stale 0 costs a scan. */
 	if (__atomic_load_n(&exec_needed, __ATOMIC_RELAXED))
 		return PROT_READ | PROT_WRITE | PROT_EXEC;
 	uthread__iterate_phdr(visit, &s);
-	uthread__lock(&scan_lock);
-	if (s.adds != scanned_adds) {
+	/*
+	 * No lock here: a create may come from inside a dl_iterate_phdr
+	 * callback, holding glibc's loader lock, and a lock held across our
+	 * own dl_iterate_phdr would then deadlock (helgrind reported the
+	 * order).  Concurrent scans are harmless: exec_needed only goes up,
+	 * and a scan that stores an older count only causes another scan.
+	 * Acquire pairs with the release below: seeing a count as scanned,
+	 * we see what that scan found.
+	 */
+	if (s.adds != __atomic_load_n(&scanned_adds, __ATOMIC_ACQUIRE)) {
 		s.full = 1;
 		s.vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
 		uthread__iterate_phdr(visit, &s);
-		scanned_adds = s.adds;
 		if (s.exec)
 			__atomic_store_n(&exec_needed, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&scanned_adds, s.adds, __ATOMIC_RELEASE);
 	}
-	uthread__unlock(&scan_lock);
 	return __atomic_load_n(&exec_needed, __ATOMIC_RELAXED)
 	               ? PROT_READ | PROT_WRITE | PROT_EXEC
 	               : PROT_READ | PROT_WRITE;
-}
-
-void uthread__execstack_atfork_child(void)
-{
-	scan_lock = UTHREAD__LOCK_INIT;
 }

@@ -4,70 +4,174 @@
  * other threads held its internal locks, were mid-exit, or were inside
  * dl_iterate_phdr on the library's behalf.
  */
+#include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <time.h>
 
 #include "internal.h"
-#include "lock.h"
+#include "futex.h"
+#include "annotate.h"
 
 /*
  * glibc's dl_iterate_phdr holds a loader lock that its fork() does not
  * reset in the child (glibc 2.36 and still upstream): a fork landing while
  * another thread is inside leaves the child's next dl_iterate_phdr, and so
- * its next uthread_create, waiting for ever.  The library's own calls go
- * through here, under phdr_lock, and fork's prepare handler takes that
- * lock, so a fork waits until no such call is running.
+ * its next uthread_create, waiting for ever.  So the library's own calls
+ * are counted here, and a fork waits for the count to reach 0 (and keeps
+ * new calls out until it is done).
+ *
+ * Calls never wait for each other: one may come from a thread that holds
+ * the loader lock itself (a uthread_create inside a dl_iterate_phdr
+ * callback) while another call waits for that lock.  And a fork waits at
+ * most FORK_PATIENCE_NS: a thread forking from inside its own
+ * dl_iterate_phdr callback holds the loader lock our calls wait for.
+ * Then the fork goes ahead unguarded, as it would without this.
+ *
+ * phdr_state: the calls in progress (CALLS), FORKING (a fork is under way:
+ * new calls wait), SLEEPERS (someone sleeps on the word: wake it).
  */
-static uthread__lock_t phdr_lock = UTHREAD__LOCK_INIT;
-static pid_t phdr_owner;   /* tid inside, 0 if none; atomic */
-/* Per thread: two threads may fork at once (newer glibc runs their
- * handlers interleaved), and each releases only what it took. */
-static __thread int prepare_locked __attribute__((__tls_model__("initial-exec")));
+#define FORKING  0x80000000u
+#define SLEEPERS 0x40000000u
+#define CALLS(v) ((v) & 0x3fffffffu)
+#define FORK_PATIENCE_NS 1000000000L
+
+static uint32_t phdr_state;
+/* This thread's calls in progress: a fork from a signal handler that
+ * interrupted one must not wait for itself, and a nested call (from a
+ * callback) must not wait for a fork. */
+static __thread unsigned in_iterate __attribute__((__tls_model__("initial-exec")));
+/* This thread's forks under way (a handler may fork again), and one bit
+ * per fork: did its prepare() take FORKING? */
+static __thread unsigned fork_depth __attribute__((__tls_model__("initial-exec")));
+static __thread unsigned fork_took __attribute__((__tls_model__("initial-exec")));
+
+/* Sleep while the word is v, after saying so; 0, or ETIMEDOUT at *end. */
+static int sleep_on_state(uint32_t v, const struct timespec *end)
+{
+	/* Relaxed: the futex compares the word again. */
+	if (!(v & SLEEPERS) &&
+	    !__atomic_compare_exchange_n(&phdr_state, &v, v | SLEEPERS, 0,
+	                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0; /* changed: look again */
+	return uthread__futex_wait(&phdr_state, v | SLEEPERS, 1, CLOCK_MONOTONIC, end) ==
+	               ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+/* Wake every sleeper if the word (as it was) says there are some. */
+static void wake_sleepers(uint32_t v)
+{
+	if (v & SLEEPERS)
+		uthread__futex_wake(&phdr_state, INT_MAX, 1);
+}
 
 int uthread__iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
                           void *data)
 {
-	int r;
+	int exempt = in_iterate || fork_depth, r;
+	uint32_t v;
 
-	uthread__lock(&phdr_lock);
-	/* Relaxed: what matters is only whether a fork's prepare() in this
-	 * same thread (a signal handler's) finds its own tid here; other
-	 * threads' reads of it race by design, hence the annotation. */
-	UTHREAD__IGNORE(&phdr_owner, sizeof phdr_owner);
-	__atomic_store_n(&phdr_owner, uthread__tid(), __ATOMIC_RELAXED);
+	UTHREAD__IGNORE(&phdr_state, sizeof phdr_state);
+	in_iterate++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* counted before we enter */
+	v = __atomic_load_n(&phdr_state, __ATOMIC_RELAXED);
+	for (;;) {
+		if ((v & FORKING) && !exempt) {
+			(void)sleep_on_state(v, NULL);
+			v = __atomic_load_n(&phdr_state, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* seq_cst: a fork that then reads 0 calls has seen us gone,
+		 * and one that took FORKING first makes this CAS fail. */
+		if (__atomic_compare_exchange_n(&phdr_state, &v, v + 1, 0,
+		                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+	}
 	r = dl_iterate_phdr(cb, data);
-	__atomic_store_n(&phdr_owner, 0, __ATOMIC_RELAXED);
-	uthread__unlock(&phdr_lock);
+	/* Release: our call is over before a fork sees the count drop.  The
+	 * last call out wakes a fork waiting for it (and clears the mark;
+	 * sleepers with more to wait for set it again). */
+	v = __atomic_sub_fetch(&phdr_state, 1, __ATOMIC_RELEASE);
+	while (CALLS(v) == 0 && (v & SLEEPERS)) {
+		if (__atomic_compare_exchange_n(&phdr_state, &v, v & ~SLEEPERS, 0,
+		                                __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			wake_sleepers(v);
+			break;
+		}
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	in_iterate--;
 	return r;
+}
+
+/* Wait (at most FORK_PATIENCE_NS) until no call is in progress and no
+ * other fork holds FORKING, then take it.  1 if taken. */
+static int take_forking(void)
+{
+	struct timespec end;
+	uint32_t v;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_nsec += FORK_PATIENCE_NS % 1000000000L;
+	end.tv_sec += FORK_PATIENCE_NS / 1000000000L + end.tv_nsec / 1000000000L;
+	end.tv_nsec %= 1000000000L;
+	v = __atomic_load_n(&phdr_state, __ATOMIC_RELAXED);
+	for (;;) {
+		if (!(v & FORKING) && CALLS(v) == 0) {
+			/* Acquire: the calls that ended are over before we fork. */
+			if (__atomic_compare_exchange_n(&phdr_state, &v, v | FORKING, 0,
+			                                __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+				return 1;
+			continue;
+		}
+		if (sleep_on_state(v, &end) == ETIMEDOUT)
+			return 0;
+		v = __atomic_load_n(&phdr_state, __ATOMIC_RELAXED);
+	}
 }
 
 static void prepare(void)
 {
-	/* A fork from a signal handler that interrupted this thread's own
-	 * iteration goes ahead: this thread holds glibc's lock, and it is
-	 * the one that lives on in the child. */
-	UTHREAD__IGNORE(&phdr_owner, sizeof phdr_owner);
-	prepare_locked = __atomic_load_n(&phdr_owner, __ATOMIC_RELAXED) != uthread__tid();
-	if (prepare_locked)
-		uthread__lock(&phdr_lock);
+	int took = 0;
+
+	UTHREAD__IGNORE(&phdr_state, sizeof phdr_state);
+	/* Not from inside our own call (a signal handler's fork), nor in a
+	 * fork nested in another of this thread's: those would wait for
+	 * themselves. */
+	if (!in_iterate && !fork_depth)
+		took = take_forking();
+	fork_took = fork_took << 1 | (unsigned)took;
+	fork_depth++;
+}
+
+/* 1 if this fork's prepare() took FORKING; pops its bit. */
+static int fork_done(void)
+{
+	int took = (fork_took & 1u) != 0;
+
+	fork_took >>= 1;
+	fork_depth--;
+	return took;
 }
 
 static void parent(void)
 {
-	if (prepare_locked)
-		uthread__unlock(&phdr_lock);
+	/* Release: new calls may start; wake those that waited. */
+	if (fork_done())
+		wake_sleepers(__atomic_fetch_and(&phdr_state, ~(FORKING | SLEEPERS),
+		                                 __ATOMIC_RELEASE));
 }
 
 static void child(void)
 {
-	/* The forking thread took phdr_lock itself: release it as its
-	 * holder, before registry_atfork_child forgets our cached tid. */
-	if (prepare_locked)
-		uthread__unlock(&phdr_lock);
+	/* Only this thread is left: its own calls (if it forked from inside
+	 * one) are the only ones in progress, and nobody sleeps. */
+	(void)fork_done();
+	__atomic_store_n(&phdr_state, in_iterate, __ATOMIC_RELAXED);
 	uthread__glibc_atfork_child();
 	uthread__registry_atfork_child();
 	uthread__stack_atfork_child();
-	uthread__execstack_atfork_child();
 	uthread__live_atfork_child();
 }
 

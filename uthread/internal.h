@@ -156,7 +156,6 @@ void uthread__stack_atfork_child(void) UTHREAD__HIDDEN;
 
 /* execstack.c: PROT_READ | PROT_WRITE, plus PROT_EXEC if PT_GNU_STACK asks. */
 int uthread__stack_prot(void) UTHREAD__HIDDEN;
-void uthread__execstack_atfork_child(void) UTHREAD__HIDDEN;
 
 /* fork.c: dl_iterate_phdr, but never split by a fork (see fork.c). */
 struct dl_phdr_info;
