@@ -16,7 +16,10 @@
 #include "futex.h"
 #include "annotate.h"
 
-#define SEM_MAGIC 0x73656d75u /* "semu" */
+/* "sem2": this layout of the word.  The first one ("semu") kept the
+ * sleepers apart; a process-shared semaphore initialised by a process
+ * running that version is EINVAL here, and this one's there. */
+#define SEM_MAGIC 0x73656d32u
 #define SLEEPERS 0x80000000u  /* above UTHREAD_SEM_VALUE_MAX */
 #define COUNT(v) ((v) & UTHREAD_SEM_VALUE_MAX)
 
@@ -68,8 +71,10 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 	UTHREAD__IGNORE(sem, 2 * sizeof(unsigned));
 	if (try_take(sem))
 		goto taken;
-	/* seq_cst: a post that reads __waiters before its increment and
-	 * sees us keeps SLEEPERS set for us (see post). */
+	/* Counted, so that destroy answers EBUSY, and so that a post that
+	 * sees us keeps SLEEPERS set and wakes only one.  Correctness does
+	 * not hang on post seeing it: a post that clears the mark wakes all.
+	 * seq_cst only keeps that rarer. */
 	__atomic_fetch_add(&sem->__waiters, 1, __ATOMIC_SEQ_CST);
 	while (!try_take(sem)) {
 		uint32_t zero = 0;
@@ -147,11 +152,12 @@ int uthread_sem_post(uthread_sem_t *sem)
 	do {
 		if (COUNT(v) >= UTHREAD_SEM_VALUE_MAX)
 			return EOVERFLOW;
-		/* seq_cst: pairs with the waiters' registration (wait_common). */
+		/* A stale count is harmless: see wait_common. */
 		uint32_t waiters = __atomic_load_n(&sem->__waiters, __ATOMIC_SEQ_CST);
 		/* With at most the one waiter we may wake, the mark can go. */
 		n = waiters > 1 ? v + 1 : (v + 1) & ~SLEEPERS;
-		/* seq_cst: our token is visible before any wake it causes. */
+		/* Release (seq_cst): what we wrote before the post reaches the
+		 * waiter whose acquire CAS takes this token. */
 	} while (!__atomic_compare_exchange_n(&sem->__value, &v, n, 0,
 	                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	/*
