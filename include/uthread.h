@@ -238,6 +238,11 @@ enum {
 };
 
 enum {
+	UTHREAD_MUTEX_STALLED = 0,    /* an owner that ends holding it: locked for ever */
+	UTHREAD_MUTEX_ROBUST = 1,     /* the next locker gets EOWNERDEAD */
+};
+
+enum {
 	UTHREAD_PROCESS_PRIVATE = 0,
 	UTHREAD_PROCESS_SHARED = 1,
 };
@@ -246,7 +251,7 @@ typedef struct {
 	unsigned int __magic;
 	int __type;
 	int __protocol;
-	int __reserved;
+	int __robust;
 } uthread_mutexattr_t;
 
 /*
@@ -256,18 +261,22 @@ typedef struct {
 typedef struct {
 	unsigned int __lock;  /* futex word */
 	int __kind;           /* type | protocol flags */
-	int __owner;          /* tid of the owner (errorcheck, recursive) */
+	int __owner;          /* tid of the owner (errorcheck, recursive);
+	                         robust: 0, or the state after an owner died */
 	unsigned int __spin;  /* backoff hint: recent failed spins */
 	unsigned int __count; /* recursion depth beyond the first lock */
 	int __known;          /* under valgrind: the tools have seen it */
-	void *__reserved[2];
+	void *__list[2];      /* robust: previous and next on the owner's list */
 } uthread_mutex_t;
 
 #define UTHREAD_MUTEX_INITIALIZER { 0, 0, 0, 0, 0, 0, { 0, 0 } }
 
 /*
  * Initialise m with attr (NULL: a normal mutex).
- * Errors: EINVAL m is NULL or attr is not initialised (or was destroyed).
+ * Errors: EINVAL m is NULL or attr is not initialised (or was destroyed);
+ *         ENOTSUP attr asks for a robust mutex with priority inheritance,
+ *                 or (robust) the start-up check of glibc failed;
+ *         EAGAIN  (robust) the start-up check could not create its thread.
  */
 int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr);
 
@@ -290,6 +299,12 @@ int uthread_mutex_destroy(uthread_mutex_t *m);
  *         (priority inheritance) when it has to wait, the kernel's
  *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while
  *         holding m; ENOMEM, EPERM, EINVAL (a corrupted lock word), ENOSYS.
+ * Robust mutexes also answer, holding m:
+ *         EOWNERDEAD the previous owner ended holding m; make its data
+ *                 consistent, then call uthread_mutex_consistent();
+ *         and, not holding m:
+ *         ENOTRECOVERABLE m was unlocked after EOWNERDEAD without
+ *                 uthread_mutex_consistent(); only destroy is left.
  */
 int uthread_mutex_lock(uthread_mutex_t *m);
 
@@ -320,6 +335,14 @@ int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
  */
 int uthread_mutex_unlock(uthread_mutex_t *m);
 
+/*
+ * Mark a robust mutex, which the caller locked with EOWNERDEAD, consistent
+ * again: its unlock then leaves it usable.
+ * Errors: EINVAL m is NULL, not a robust mutex, not held by the caller,
+ *         or not in the state EOWNERDEAD left.
+ */
+int uthread_mutex_consistent(uthread_mutex_t *m);
+
 /* Mutex attributes.  Errors: EINVAL attr (or an out pointer) is NULL, attr
  * is not initialised (or was destroyed; init excepted), or the value is not
  * one of the constants above. */
@@ -329,6 +352,8 @@ int uthread_mutexattr_settype(uthread_mutexattr_t *attr, int type);
 int uthread_mutexattr_gettype(const uthread_mutexattr_t *attr, int *type);
 int uthread_mutexattr_setprotocol(uthread_mutexattr_t *attr, int protocol);
 int uthread_mutexattr_getprotocol(const uthread_mutexattr_t *attr, int *protocol);
+int uthread_mutexattr_setrobust(uthread_mutexattr_t *attr, int robustness);
+int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness);
 
 /* ------------------------------------------------------------------ */
 /* Condition variables                                                  */

@@ -45,6 +45,7 @@ dist_man3_MANS = \
 	man/man3/uthread_key_create.3 \
 	man/man3/uthread_key_delete.3 \
 	man/man3/uthread_kill.3 \
+	man/man3/uthread_mutex_consistent.3 \
 	man/man3/uthread_mutex_destroy.3 \
 	man/man3/uthread_mutex_init.3 \
 	man/man3/uthread_mutex_lock.3 \
@@ -53,9 +54,11 @@ dist_man3_MANS = \
 	man/man3/uthread_mutex_unlock.3 \
 	man/man3/uthread_mutexattr_destroy.3 \
 	man/man3/uthread_mutexattr_getprotocol.3 \
+	man/man3/uthread_mutexattr_getrobust.3 \
 	man/man3/uthread_mutexattr_gettype.3 \
 	man/man3/uthread_mutexattr_init.3 \
 	man/man3/uthread_mutexattr_setprotocol.3 \
+	man/man3/uthread_mutexattr_setrobust.3 \
 	man/man3/uthread_mutexattr_settype.3 \
 	man/man3/uthread_once.3 \
 	man/man3/uthread_rwlock_destroy.3 \

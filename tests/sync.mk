@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Synchronisation primitives: mutex, cond, once, keys, rwlock, barrier, sem, spin.
 SYNC_TESTS = tests/test_mutex tests/test_cond tests/test_once tests/test_key \
-	tests/test_rwlock tests/test_barrier tests/test_sem tests/test_spin
+	tests/test_rwlock tests/test_barrier tests/test_sem tests/test_spin \
+	tests/test_robust
 TESTS_C += $(SYNC_TESTS)
 check_PROGRAMS += $(SYNC_TESTS)
 EXTRA_DIST += tests/syncutil.h
@@ -44,3 +45,7 @@ check_PROGRAMS += tests/test_badinput_sync
 tests_test_badinput_sync_SOURCES = tests/test_badinput_sync.c tests/syncutil.h
 tests_test_badinput_sync_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_badinput_sync_LDADD = $(TEST_LDADD)
+
+tests_test_robust_SOURCES = tests/test_robust.c tests/syncutil.h
+tests_test_robust_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_robust_LDADD = $(TEST_LDADD)

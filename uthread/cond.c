@@ -86,7 +86,10 @@ woken:
 	/* Release: destroy's acquire load of 0 means we no longer touch c. */
 	UTHREAD__HAPPENS_BEFORE(&c->__waiters);
 	__atomic_fetch_sub(&c->__waiters, 1, __ATOMIC_RELEASE);
-	uthread__mutex_relock_after_wait(m, depth);
+	/* A robust mutex's EOWNERDEAD or ENOTRECOVERABLE outranks a timeout. */
+	int relock = uthread__mutex_relock_after_wait(m, depth);
+	if (relock)
+		return relock;
 	return r == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
@@ -134,12 +137,13 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 	/*
 	 * Wake one, move the rest onto the mutex word, where each is woken by
 	 * the unlock of the one before (relock leaves the word at 2).  Not for
-	 * priority-inheritance mutexes, whose word holds a tid: wake them all.
+	 * priority-inheritance or robust mutexes, whose word holds a tid: wake
+	 * them all.
 	 * EAGAIN: a signal bumped __seq meanwhile; its waiters must still
 	 * wake, so fall back to waking everyone.
 	 */
 	if (m && uthread__mutex_kind_valid(m->__kind) &&
-	    !(m->__kind & UTHREAD__MUTEX_PI) &&
+	    !(m->__kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)) &&
 	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0)
 		return 0;
 	uthread__futex_wake(&cond->__seq, INT_MAX, 1);

@@ -564,6 +564,22 @@ void uthread__tcb_leave(void)
 	(void)dlerror();
 }
 
+/*
+ * The calling thread's robust-list head, glibc's own in struct pthread
+ * (every thread has one: main, pthreads, uthreads), as the kernel reads
+ * it: { list, futex_offset, list_op_pending }.  Init must have run.
+ */
+void **uthread__robust_head(void)
+{
+	return (void **)(uthread__arch_tp() + g.robust_off);
+}
+
+/* Where, from a list entry, the kernel finds the futex word. */
+long uthread__robust_futex_offset(void)
+{
+	return g.robust_futex_offset;
+}
+
 /* A robust mutex may still be on this thread's list (or half-way on):
  * the kernel must see the list at exit to mark those mutexes owner-dead. */
 int uthread__tcb_holds_robust(char *tp)

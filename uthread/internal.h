@@ -106,6 +106,8 @@ int uthread__ensure_init(void) UTHREAD__HIDDEN;
 void uthread__glibc_atfork_child(void) UTHREAD__HIDDEN;
 int uthread__tcb_build(struct uthread__block *b, struct uthread *t) UTHREAD__HIDDEN;
 int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
+void **uthread__robust_head(void) UTHREAD__HIDDEN;
+long uthread__robust_futex_offset(void) UTHREAD__HIDDEN;
 void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
 int *uthread__tcb_tid(char *tp) UTHREAD__HIDDEN;
 void uthread__tcb_enter(void) UTHREAD__HIDDEN;

@@ -2,8 +2,9 @@
 /*
  * mutex.c - uthread_mutex_*: a three-state futex lock (0 free, 1 locked,
  * 2 locked and maybe contended), the owner bookkeeping of the errorcheck
- * and recursive types, and the FUTEX_LOCK_PI protocol (word = owner tid).
- * Uncontended: one atomic to lock, one to unlock, no system call.
+ * and recursive types, and the FUTEX_LOCK_PI protocol (word = owner tid);
+ * robust mutexes are robust.c's.  Uncontended: one atomic to lock, one to
+ * unlock, no system call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -112,11 +113,14 @@ static int pi_unlock(uthread_mutex_t *m, pid_t tid)
 	return uthread__futex_unlock_pi(&m->__lock);
 }
 
+/* PI and robust words hold the owner's tid. */
+#define TID_WORD (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)
+
 static pid_t owner_of(uthread_mutex_t *m, int kind)
 {
 	/* Relaxed: only compared with our own tid, which no other thread
 	 * writes; a stale value is never ours. */
-	if (kind & UTHREAD__MUTEX_PI)
+	if (kind & TID_WORD)
 		return (pid_t)(__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) &
 		               FUTEX_TID_MASK);
 	return __atomic_load_n(&m->__owner, __ATOMIC_RELAXED);
@@ -132,7 +136,7 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 	if (!uthread__mutex_kind_valid(kind))
 		return EINVAL;
 	UTHREAD__IGNORE(m, 3 * sizeof(int));
-	if (type != UTHREAD_MUTEX_NORMAL || (kind & UTHREAD__MUTEX_PI)) {
+	if (type != UTHREAD_MUTEX_NORMAL || (kind & TID_WORD)) {
 		tid = uthread__tid();
 		if (owner_of(m, kind) == tid) {
 			if (type == UTHREAD_MUTEX_RECURSIVE) {
@@ -141,20 +145,25 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 				m->__count++;
 				return 0;
 			}
-			if (type == UTHREAD_MUTEX_ERRORCHECK || (kind & UTHREAD__MUTEX_PI))
+			if (type == UTHREAD_MUTEX_ERRORCHECK || (kind & TID_WORD))
 				return try ? EBUSY : EDEADLK;
 		}
 	}
-	r = kind & UTHREAD__MUTEX_PI ? pi_lock(m, tid, abstime, try)
-	                             : plain_lock(m, abstime, try);
-	if (r)
+	if (kind & UTHREAD__MUTEX_ROBUST)
+		r = uthread__robust_lock(m, tid, abstime, try);
+	else if (kind & UTHREAD__MUTEX_PI)
+		r = pi_lock(m, tid, abstime, try);
+	else
+		r = plain_lock(m, abstime, try);
+	if (r && r != EOWNERDEAD)
 		return r;
-	acquired(m);
+	acquired(m); /* EOWNERDEAD too: the caller holds m */
 	if (type != UTHREAD_MUTEX_NORMAL) {
-		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
+		if (!(kind & UTHREAD__MUTEX_ROBUST)) /* robust: __owner is its state */
+			__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = 0;
 	}
-	return 0;
+	return r;
 }
 
 int uthread_mutex_lock(uthread_mutex_t *m)
@@ -192,9 +201,9 @@ static int disown(uthread_mutex_t *m, int kind, int *err)
 	int type = kind & UTHREAD__MUTEX_TYPE_MASK;
 
 	*err = 0;
-	/* A PI word names its owner: check it for every type, before the
-	 * release is announced to helgrind/DRD. */
-	if (type == UTHREAD_MUTEX_NORMAL && !(kind & UTHREAD__MUTEX_PI))
+	/* A PI or robust word names its owner: check it for every type,
+	 * before the release is announced to helgrind/DRD. */
+	if (type == UTHREAD_MUTEX_NORMAL && !(kind & TID_WORD))
 		return 1;
 	if (owner_of(m, kind) != uthread__tid()) {
 		*err = EPERM;
@@ -206,7 +215,8 @@ static int disown(uthread_mutex_t *m, int kind, int *err)
 		m->__count--;
 		return 0;
 	}
-	__atomic_store_n(&m->__owner, 0, __ATOMIC_RELAXED);
+	if (!(kind & UTHREAD__MUTEX_ROBUST))
+		__atomic_store_n(&m->__owner, 0, __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -218,6 +228,10 @@ static int release(uthread_mutex_t *m, int kind)
 	if (!disown(m, kind, &err))
 		return err;
 	UTHREAD__LOCK_RELEASED(m, 1);
+	if (kind & UTHREAD__MUTEX_ROBUST) {
+		uthread__robust_unlock(m);
+		return 0;
+	}
 	if (kind & UTHREAD__MUTEX_PI)
 		return pi_unlock(m, uthread__tid());
 	plain_unlock(m);
@@ -257,12 +271,17 @@ int uthread__mutex_unlock_for_wait(uthread_mutex_t *m, unsigned *depth)
 	return release(m, kind);
 }
 
-void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
+int uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 {
-	int kind = m->__kind;
+	int kind = m->__kind, r = 0;
 	pid_t tid = uthread__tid();
 
-	if (kind & UTHREAD__MUTEX_PI) {
+	if (kind & UTHREAD__MUTEX_ROBUST) {
+		/* Broadcast wakes robust waiters instead of requeueing them. */
+		r = uthread__robust_lock(m, tid, NULL, 0);
+		if (r && r != EOWNERDEAD)
+			return r; /* ENOTRECOVERABLE: not held */
+	} else if (kind & UTHREAD__MUTEX_PI) {
 		(void)pi_lock(m, tid, NULL, 0); /* no timeout, not ours: succeeds */
 	} else {
 		/*
@@ -277,19 +296,31 @@ void uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 	}
 	acquired(m);
 	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
-		__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
+		if (!(kind & UTHREAD__MUTEX_ROBUST))
+			__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
 		m->__count = depth;
 	}
+	return r;
 }
 
 int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
 {
+	int kind = 0;
+
 	if (!m || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
 		return EINVAL;
+	if (attr) {
+		kind = attr->__type |
+		       (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
+		if (attr->__robust == UTHREAD_MUTEX_ROBUST) {
+			int r = kind & UTHREAD__MUTEX_PI ? ENOTSUP : uthread__robust_supported();
+			if (r)
+				return r;
+			kind |= UTHREAD__MUTEX_ROBUST;
+		}
+	}
 	*m = (uthread_mutex_t)UTHREAD_MUTEX_INITIALIZER;
-	if (attr)
-		m->__kind = attr->__type |
-		            (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
+	m->__kind = kind;
 	UTHREAD__IGNORE(m, 3 * sizeof(int));
 	UTHREAD__LOCK_CREATE(m);
 	UTHREAD__VG(m->__known = 1);

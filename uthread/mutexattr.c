@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mutexattr.c - uthread_mutexattr_t: the mutex type and protocol.
+ * mutexattr.c - uthread_mutexattr_t: the mutex type, protocol and
+ * robustness.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,5 +62,22 @@ int uthread_mutexattr_getprotocol(const uthread_mutexattr_t *attr, int *protocol
 	if (!valid(attr) || !protocol)
 		return EINVAL;
 	*protocol = attr->__protocol;
+	return 0;
+}
+
+int uthread_mutexattr_setrobust(uthread_mutexattr_t *attr, int robustness)
+{
+	if (!valid(attr) || (robustness != UTHREAD_MUTEX_STALLED &&
+	                     robustness != UTHREAD_MUTEX_ROBUST))
+		return EINVAL;
+	attr->__robust = robustness;
+	return 0;
+}
+
+int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness)
+{
+	if (!valid(attr) || !robustness)
+		return EINVAL;
+	*robustness = attr->__robust;
 	return 0;
 }
