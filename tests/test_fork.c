@@ -467,7 +467,9 @@ static int in_a_foreign_callback(int fork_instead)
 	return 0;
 }
 
-static void run_in_a_child(int fork_instead)
+/* Run body(arg) in a child process; it must exit 0, neither hang nor die
+ * of its alarm (a deadlock). */
+static void run_in_a_child(int (*body)(int), int arg)
 {
 	pid_t pid;
 	int st;
@@ -475,7 +477,7 @@ static void run_in_a_child(int fork_instead)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		_exit(in_a_foreign_callback(fork_instead));
+		_exit(body(arg));
 	assert_true(pid > 0);
 	st = wait_child(pid);
 	assert_int_not_equal(st, -1); /* it did not hang */
@@ -486,13 +488,13 @@ static void run_in_a_child(int fork_instead)
 static void create_inside_a_dl_iterate_phdr_callback_while_another_create_waits(void **state)
 {
 	(void)state;
-	run_in_a_child(0);
+	run_in_a_child(in_a_foreign_callback, 0);
 }
 
 static void fork_inside_a_dl_iterate_phdr_callback_while_a_create_waits(void **state)
 {
 	(void)state;
-	run_in_a_child(1);
+	run_in_a_child(in_a_foreign_callback, 1);
 }
 
 /* Forks from inside the handlers of another fork (forkhook's prepare
@@ -508,10 +510,11 @@ static void fork_again(void)
 	inner_status = pid > 0 ? wait_child(pid) : -2;
 }
 
-static int nested_fork(void)
+static int nested_fork(int unused)
 {
 	pid_t pid;
 
+	(void)unused;
 	alarm(TIMEOUT_MS / 1000 * (tu_on_valgrind() ? 10 : 1) + 5);
 	forkhook_arm(fork_again);
 	pid = fork();
@@ -526,19 +529,8 @@ static int nested_fork(void)
  * (regression: it waited for the outer fork's hold on the guard). */
 static void a_fork_nested_in_a_fork_handler_does_not_deadlock(void **state)
 {
-	pid_t pid;
-	int st;
-
 	(void)state;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		_exit(nested_fork());
-	assert_true(pid > 0);
-	st = wait_child(pid);
-	assert_int_not_equal(st, -1);
-	assert_true(WIFEXITED(st)); /* SIGALRM: it deadlocked */
-	assert_int_equal(WEXITSTATUS(st), 0);
+	run_in_a_child(nested_fork, 0);
 }
 
 static pid_t handler_child;
