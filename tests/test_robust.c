@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,7 @@ struct locker {
 	uthread_mutex_t *m;
 	int r;
 	int done;
+	int careless;           /* 1: after EOWNERDEAD, unlock without consistent */
 };
 
 static void *lock_consistent_unlock(void *arg)
@@ -191,20 +193,37 @@ static void *lock_consistent_unlock(void *arg)
 	struct locker *l = arg;
 
 	l->r = uthread_mutex_lock(l->m);
-	if (l->r == EOWNERDEAD && uthread_mutex_consistent(l->m) == 0 &&
-	    uthread_mutex_unlock(l->m) == 0)
+	if (l->r == EOWNERDEAD && l->careless) {
+		if (uthread_mutex_unlock(l->m) == 0)
+			l->r = -ENOTRECOVERABLE; /* what it leaves behind */
+	} else if (l->r == EOWNERDEAD && uthread_mutex_consistent(l->m) == 0 &&
+	           uthread_mutex_unlock(l->m) == 0) {
 		l->r = -EOWNERDEAD; /* all three went as they should */
-	else if (l->r == 0)
+	} else if (l->r == 0) {
 		uthread_mutex_unlock(l->m);
+	}
 	tu_set(&l->done, 1);
 	return NULL;
+}
+
+/* Wait until thread t sleeps in the kernel on m, marked as waited for. */
+static int sleeps_on(uthread_t t, uthread_mutex_t *m)
+{
+	long long end = tu_deadline_ms(5000);
+
+	while (tu_now_ms() < end) {
+		if (su_wait_futex_sleep(su_tid(t), 100) &&
+		    (__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) & FUTEX_WAITERS))
+			return 1;
+	}
+	return 0;
 }
 
 static void a_sleeping_locker_is_woken_with_eownerdead_when_the_owner_ends(void **state)
 {
 	uthread_mutex_t m;
 	struct holder h = { &m, 0, 0, 0 };
-	struct locker l = { &m, -1, 0 };
+	struct locker l = { &m, -1, 0, 0 };
 	uthread_t ht, lt;
 
 	(void)state;
@@ -213,7 +232,7 @@ static void a_sleeping_locker_is_woken_with_eownerdead_when_the_owner_ends(void 
 	assert_int_equal(uthread_create(&ht, NULL, hold_until_told, &h), 0);
 	assert_true(tu_wait(&h.locked, 1, 5000));
 	assert_int_equal(uthread_create(&lt, NULL, lock_consistent_unlock, &l), 0);
-	assert_true(su_wait_futex_sleep(su_tid(lt), 5000));
+	assert_true(sleeps_on(lt, &m));
 	assert_int_equal(tu_get(&l.done), 0);
 	tu_set(&h.go, 1);
 	assert_int_equal(uthread_join(ht, NULL), 0);
@@ -222,6 +241,51 @@ static void a_sleeping_locker_is_woken_with_eownerdead_when_the_owner_ends(void 
 	assert_int_equal(uthread_mutex_lock(&m), 0);
 	assert_int_equal(uthread_mutex_unlock(&m), 0);
 	assert_int_equal(uthread_mutex_destroy(&m), 0);
+}
+
+/*
+ * Two lockers asleep when the owner ends: the kernel wakes one, which gets
+ * EOWNERDEAD; FUTEX_WAITERS survives the death, so its unlock wakes the
+ * other (normal path: 0).  With careless set, the first unlocks without
+ * consistent, and the other is woken to be told ENOTRECOVERABLE.
+ */
+static void two_sleepers_at_an_owner_death(int careless)
+{
+	uthread_mutex_t m;
+	struct holder h = { &m, 0, 0, 0 };
+	struct locker l[2] = { { &m, -1, 0, careless }, { &m, -1, 0, careless } };
+	uthread_t ht, lt[2];
+
+	robust_init(&m, UTHREAD_MUTEX_NORMAL);
+	assert_int_equal(uthread_create(&ht, NULL, hold_until_told, &h), 0);
+	assert_true(tu_wait(&h.locked, 1, 5000));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(uthread_create(&lt[i], NULL, lock_consistent_unlock, &l[i]), 0);
+		assert_true(sleeps_on(lt[i], &m));
+	}
+	tu_set(&h.go, 1);
+	assert_int_equal(uthread_join(ht, NULL), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(uthread_join(lt[i], NULL), 0);
+	/* Either may be the one the kernel woke. */
+	int first = l[0].r == (careless ? -ENOTRECOVERABLE : -EOWNERDEAD) ? 0 : 1;
+	assert_int_equal(l[first].r, careless ? -ENOTRECOVERABLE : -EOWNERDEAD);
+	assert_int_equal(l[1 - first].r, careless ? ENOTRECOVERABLE : 0);
+	assert_int_equal(uthread_mutex_destroy(&m), 0);
+}
+
+static void two_sleepers_at_an_owner_death_are_both_served(void **state)
+{
+	(void)state;
+	SKIP_UNDER_A_THREAD_CHECKER();
+	two_sleepers_at_an_owner_death(0);
+}
+
+static void sleepers_are_told_when_the_mutex_becomes_not_recoverable(void **state)
+{
+	(void)state;
+	SKIP_UNDER_A_THREAD_CHECKER();
+	two_sleepers_at_an_owner_death(1);
 }
 
 static void a_detached_owner_that_ends_holding_it_gives_eownerdead(void **state)
@@ -315,7 +379,7 @@ static void the_types_keep_their_checks(void **state)
 
 struct both {
 	uthread_mutex_t *um[2];
-	pthread_mutex_t *pm[2];
+	pthread_mutex_t *pm[3]; /* pm[2]: priority inheritance (bit 0 on the list) */
 	int r;
 };
 
@@ -325,8 +389,10 @@ struct both {
 static int lock_both_kinds(struct both *b)
 {
 	if (pthread_mutex_lock(b->pm[0]) || uthread_mutex_lock(b->um[0]) ||
+	    pthread_mutex_lock(b->pm[2]) ||
 	    pthread_mutex_lock(b->pm[1]) || uthread_mutex_lock(b->um[1]))
 		return 1;
+	/* um[0]'s neighbours are a plain glibc entry and a PI one. */
 	if (uthread_mutex_unlock(b->um[0]) || pthread_mutex_unlock(b->pm[1]) ||
 	    uthread_mutex_lock(b->um[0]) || pthread_mutex_lock(b->pm[1]))
 		return 2;
@@ -353,9 +419,9 @@ static void glibc_robust_mutexes_and_ours_share_the_list(int in_pthread)
 {
 	SKIP_UNDER_A_THREAD_CHECKER();
 	uthread_mutex_t um[2];
-	pthread_mutex_t pm[2];
+	pthread_mutex_t pm[3];
 	pthread_mutexattr_t pa;
-	struct both b = { { &um[0], &um[1] }, { &pm[0], &pm[1] }, -1 };
+	struct both b = { { &um[0], &um[1] }, { &pm[0], &pm[1], &pm[2] }, -1 };
 
 	robust_init(&um[0], UTHREAD_MUTEX_NORMAL);
 	robust_init(&um[1], UTHREAD_MUTEX_ERRORCHECK);
@@ -363,6 +429,8 @@ static void glibc_robust_mutexes_and_ours_share_the_list(int in_pthread)
 	assert_int_equal(pthread_mutexattr_setrobust(&pa, PTHREAD_MUTEX_ROBUST), 0);
 	assert_int_equal(pthread_mutex_init(&pm[0], &pa), 0);
 	assert_int_equal(pthread_mutex_init(&pm[1], &pa), 0);
+	assert_int_equal(pthread_mutexattr_setprotocol(&pa, PTHREAD_PRIO_INHERIT), 0);
+	assert_int_equal(pthread_mutex_init(&pm[2], &pa), 0);
 	assert_int_equal(pthread_mutexattr_destroy(&pa), 0);
 	if (in_pthread) {
 		pthread_t t;
@@ -380,6 +448,10 @@ static void glibc_robust_mutexes_and_ours_share_the_list(int in_pthread)
 		assert_int_equal(uthread_mutex_consistent(&um[i]), 0);
 		assert_int_equal(pthread_mutex_consistent(&pm[i]), 0);
 	}
+	assert_int_equal(pthread_mutex_lock(&pm[2]), EOWNERDEAD);
+	assert_int_equal(pthread_mutex_consistent(&pm[2]), 0);
+	assert_int_equal(pthread_mutex_unlock(&pm[2]), 0);
+	assert_int_equal(pthread_mutex_destroy(&pm[2]), 0);
 	/* Unlocked in another order than locked: the list stays sound. */
 	for (int i = 1; i >= 0; i--) {
 		assert_int_equal(uthread_mutex_unlock(&um[i]), 0);
@@ -514,6 +586,8 @@ int main(void)
 		cmocka_unit_test(an_owner_that_ends_holding_it_gives_eownerdead_and_consistent_recovers_it),
 		cmocka_unit_test(unlocking_without_consistent_makes_it_not_recoverable),
 		cmocka_unit_test(a_sleeping_locker_is_woken_with_eownerdead_when_the_owner_ends),
+		cmocka_unit_test(two_sleepers_at_an_owner_death_are_both_served),
+		cmocka_unit_test(sleepers_are_told_when_the_mutex_becomes_not_recoverable),
 		cmocka_unit_test(a_detached_owner_that_ends_holding_it_gives_eownerdead),
 		cmocka_unit_test(the_types_keep_their_checks),
 		cmocka_unit_test(a_uthread_holding_glibc_and_uthread_robust_mutexes_ends),

@@ -153,9 +153,13 @@ static void *probe(void *unused)
 	char **head = NULL;
 	size_t len = 0;
 	CHECK(syscall(SYS_get_robust_list, 0, &head, &len) == 0 &&
-	      len == 3 * sizeof(void *) && (char *)head > tp &&
+	      len == 3 * sizeof(void *) && (char *)head > tp + sizeof(void *) &&
 	      (char *)head + len <= tp + sz && head[0] == (char *)head,
 	      "the robust-list head registered by glibc lies in struct pthread");
+	/* The word before it (robust_prev) is the head's "prev" slot in
+	 * glibc's doubly linked list, which robust.c writes too. */
+	CHECK(head[-1] == (char *)head,
+	      "struct pthread.robust_prev, just before the robust-list head, points at it");
 	g.robust_off = (size_t)((char *)head - tp);
 	g.robust_futex_offset = (long)head[1];
 
@@ -454,6 +458,7 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 	node[0] = node[1] = (char *)node;
 	/* An empty robust list, registered by the child itself. */
 	char **head = (char **)(tp + g.robust_off);
+	head[-1] = (char *)head; /* robust_prev: the head's "prev" slot */
 	head[0] = (char *)head;
 	head[1] = (char *)g.robust_futex_offset;
 	head[2] = NULL;

@@ -180,9 +180,11 @@ void uthread__robust_unlock(uthread_mutex_t *m)
 	/* Release: our writes reach the next owner.  After this only the
 	 * word's address is used (the wake), as m may be freed. */
 	v = __atomic_exchange_n(&m->__lock, 0, __ATOMIC_RELEASE);
-	pending(head, NULL);
 	if (all || (v & FUTEX_WAITERS))
 		uthread__futex_wake(&m->__lock, all ? INT_MAX : 1, 0); /* shared, as the wait */
+	/* Only now: dying before the wake, with m pending and its word 0,
+	 * the kernel wakes a waiter for us. */
+	pending(head, NULL);
 }
 
 int uthread_mutex_consistent(uthread_mutex_t *m)
