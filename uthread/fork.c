@@ -25,7 +25,7 @@
  * Calls never wait for each other: one may come from a thread that holds
  * the loader lock itself (a uthread_create inside a dl_iterate_phdr
  * callback) while another call waits for that lock.  And a fork waits at
- * most FORK_PATIENCE_NS: a thread forking from inside its own
+ * most FORK_PATIENCE_S: a thread forking from inside its own
  * dl_iterate_phdr callback holds the loader lock our calls wait for.
  * Then the fork goes ahead unguarded, as it would without this.
  *
@@ -35,7 +35,7 @@
 #define FORKING  0x80000000u
 #define SLEEPERS 0x40000000u
 #define CALLS(v) ((v) & 0x3fffffffu)
-#define FORK_PATIENCE_NS 1000000000L
+#define FORK_PATIENCE_S 1
 
 static uint32_t phdr_state;
 /* This thread's calls in progress: a fork from a signal handler that
@@ -105,7 +105,7 @@ int uthread__iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
 	return r;
 }
 
-/* Wait (at most FORK_PATIENCE_NS) until no call is in progress and no
+/* Wait (at most FORK_PATIENCE_S) until no call is in progress and no
  * other fork holds FORKING, then take it.  1 if taken. */
 static int take_forking(void)
 {
@@ -113,9 +113,7 @@ static int take_forking(void)
 	uint32_t v;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_nsec += FORK_PATIENCE_NS % 1000000000L;
-	end.tv_sec += FORK_PATIENCE_NS / 1000000000L + end.tv_nsec / 1000000000L;
-	end.tv_nsec %= 1000000000L;
+	end.tv_sec += FORK_PATIENCE_S;
 	v = __atomic_load_n(&phdr_state, __ATOMIC_RELAXED);
 	for (;;) {
 		if (!(v & FORKING) && CALLS(v) == 0) {

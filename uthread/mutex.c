@@ -126,6 +126,22 @@ static pid_t owner_of(uthread_mutex_t *m, int kind)
 	return __atomic_load_n(&m->__owner, __ATOMIC_RELAXED);
 }
 
+/*
+ * The bookkeeping of a lock just taken (also with EOWNERDEAD): tell the
+ * tools, and for the checked types note the owner (robust words name it
+ * already; their __owner is the robust state) and the recursion depth.
+ */
+static void now_owned(uthread_mutex_t *m, int kind, pid_t tid, unsigned depth)
+{
+	acquired(m);
+	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
+		/* Relaxed: owner_of compares it with the reader's own tid only. */
+		if (!(kind & UTHREAD__MUTEX_ROBUST))
+			__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
+		m->__count = depth;
+	}
+}
+
 /* Every type and protocol; the normal non-PI fast path is inlined in
  * uthread_mutex_lock below. */
 static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
@@ -157,12 +173,7 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 		r = plain_lock(m, abstime, try);
 	if (r && r != EOWNERDEAD)
 		return r;
-	acquired(m); /* EOWNERDEAD too: the caller holds m */
-	if (type != UTHREAD_MUTEX_NORMAL) {
-		if (!(kind & UTHREAD__MUTEX_ROBUST)) /* robust: __owner is its state */
-			__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
-		m->__count = 0;
-	}
+	now_owned(m, kind, tid, 0); /* EOWNERDEAD too: the caller holds m */
 	return r;
 }
 
@@ -294,12 +305,7 @@ int uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
 			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
 	}
-	acquired(m);
-	if ((kind & UTHREAD__MUTEX_TYPE_MASK) != UTHREAD_MUTEX_NORMAL) {
-		if (!(kind & UTHREAD__MUTEX_ROBUST))
-			__atomic_store_n(&m->__owner, tid, __ATOMIC_RELAXED);
-		m->__count = depth;
-	}
+	now_owned(m, kind, tid, depth);
 	return r;
 }
 

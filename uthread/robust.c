@@ -193,9 +193,10 @@ int uthread_mutex_consistent(uthread_mutex_t *m)
 	    !(m->__kind & UTHREAD__MUTEX_ROBUST) ||
 	    (pid_t)(__atomic_load_n(&m->__lock, __ATOMIC_RELAXED) & FUTEX_TID_MASK) !=
 	            uthread__tid() ||
-	    m->__owner != UTHREAD__MUTEX_INCONSISTENT)
+	    __atomic_load_n(&m->__owner, __ATOMIC_RELAXED) != UTHREAD__MUTEX_INCONSISTENT)
 		return EINVAL;
-	/* Relaxed: only the owner reads it before its release. */
+	/* Relaxed: only the owner reads it before its release, and the
+	 * owner is us. */
 	__atomic_store_n(&m->__owner, 0, __ATOMIC_RELAXED);
 	return 0;
 }
