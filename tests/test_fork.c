@@ -453,8 +453,9 @@ static int inside_foreign_callback(struct dl_phdr_info *info, size_t size, void 
 	return 1; /* stop: release the loader lock */
 }
 
-static int in_a_foreign_callback(int fork_instead)
+static int in_a_foreign_callback(void *arg)
 {
+	int fork_instead = (int)(intptr_t)arg;
 	struct foreign f = { fork_instead, 0, 0, 0 };
 	void *r = (void *)-1;
 
@@ -471,21 +472,14 @@ static int in_a_foreign_callback(int fork_instead)
 	return 0;
 }
 
-/* Run body(arg) in a child process; it must exit 0, neither hang nor die
- * of its alarm (a deadlock). */
-static void run_in_a_child(int (*body)(int), int arg)
+/* Run body(arg) in a child process (tu_in_child); it must exit 0, not die
+ * of the alarm each body sets (a deadlock). */
+static void run_in_a_child(int (*body)(void *), intptr_t arg)
 {
-	pid_t pid;
-	int st;
+	int st = tu_in_child(body, (void *)arg);
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		_exit(body(arg));
-	assert_true(pid > 0);
-	st = wait_child(pid);
-	assert_int_not_equal(st, -1); /* it did not hang */
-	assert_true(WIFEXITED(st));   /* SIGALRM: it deadlocked */
+	assert_int_not_equal(st, -1);
+	assert_true(WIFEXITED(st)); /* SIGALRM: it deadlocked */
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
@@ -523,7 +517,7 @@ static void fork_again(void)
 	inner_status = pid > 0 ? wait_child(pid) : -2;
 }
 
-static int nested_fork(int unused)
+static int nested_fork(void *unused)
 {
 	pid_t pid;
 
