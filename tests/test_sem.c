@@ -547,9 +547,23 @@ static int watched_post(unsigned value, unsigned waiters)
 	sa.sa_handler = on_access;
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGIO, &sa, &old), 0);
-	hits_before = hits_after = 0;
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(ioctl(fd[i], PERF_EVENT_IOC_ENABLE, 0), 0);
+	/* Some hypervisors accept a watchpoint and never fire it: one read
+	 * of our own must be seen, or there is nothing to test here. */
+	hits_before = hits_after = 0;
+	(void)*(volatile unsigned *)&watched.__waiters;
+	if (hits_before != 1) {
+		fprintf(stderr, "hardware watchpoints are accepted here but a "
+		        "watched read raised %d signals, not 1: skipped\n",
+		        (int)hits_before);
+		for (int i = 0; i < 2; i++)
+			close(fd[i]);
+		assert_int_equal(sigaction(SIGIO, &old, NULL), 0);
+		assert_int_equal(uthread_sem_destroy(&watched), 0);
+		return -1;
+	}
+	hits_before = hits_after = 0;
 	r = uthread_sem_post(&watched);
 	for (int i = 0; i < 2; i++) {
 		ioctl(fd[i], PERF_EVENT_IOC_DISABLE, 0);
