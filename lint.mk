@@ -33,7 +33,7 @@ lint-clang-tidy: config.h
 	  exit 1; \
 	fi; \
 	st=0; \
-	for f in $(srcdir)/uthread/*.c; do \
+	for f in $(srcdir)/uthread/*.c $(srcdir)/uthread/glibc/*.c; do \
 	  if ! out=`$(CLANG_TIDY) --quiet --config-file=$(top_srcdir)/.clang-tidy \
 	            "$$f" -- $(LINT_TIDY_FLAGS) 2>&1`; then st=1; fi; \
 	  printf '%s\n' "$$out" | sed -e '/^[0-9]* warnings\{0,1\} generated\.$$/d' -e '/^$$/d'; \

@@ -95,9 +95,9 @@ def _state_names(block):
 
 
 def _glibc_sizes(objfile):
-    """(sizeof struct pthread, static TLS size) as glibc.c found them."""
-    g = objfile.lookup_static_symbol("g")
-    if g is None or g.symtab is None or not g.symtab.filename.endswith("glibc.c"):
+    """(sizeof struct pthread, static TLS size) as glibc/probe.c found them."""
+    g = objfile.lookup_global_symbol("uthread__glibc")
+    if g is None:
         return None
     v = g.value()
     return int(v["sizeof_pthread"]), int(v["tls_static_size"])

@@ -101,21 +101,8 @@ struct uthread__block {
 	int prot;                     /* the stack's protection (execstack.c) */
 };
 
-/* glibc.c: the only file that knows glibc's private layout. */
-int uthread__ensure_init(void) UTHREAD__HIDDEN;
-void uthread__glibc_atfork_child(void) UTHREAD__HIDDEN;
-int uthread__tcb_build(struct uthread__block *b, struct uthread *t) UTHREAD__HIDDEN;
-int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
-void **uthread__robust_head(void) UTHREAD__HIDDEN;
-long uthread__robust_futex_offset(void) UTHREAD__HIDDEN;
-void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
-int *uthread__tcb_tid(char *tp) UTHREAD__HIDDEN;
-void uthread__tcb_enter(void) UTHREAD__HIDDEN;
-void uthread__tcb_leave(void) UTHREAD__HIDDEN;
-void uthread__tcb_forget_kernel_links(void) UTHREAD__HIDDEN;
-size_t uthread__tcb_span_below(void) UTHREAD__HIDDEN;
-size_t uthread__tcb_span_above(void) UTHREAD__HIDDEN;
-size_t uthread__tcb_align(void) UTHREAD__HIDDEN;
+/* glibc/: the only code that knows glibc's private layout. */
+#include "glibc/glibc.h"
 
 /* registry.c: slots, handles, the calling thread's descriptor. */
 extern __thread struct uthread *uthread__self_desc

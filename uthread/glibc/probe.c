@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * glibc.c - everything uthread relies on that glibc does not promise: its
- * GLIBC_PRIVATE TLS allocator, the layout of its thread block (struct
- * pthread) and malloc's per-thread words.  Every assumption is checked once,
- * at start-up, inside a real pthread whose block glibc built itself; if one
- * fails, thread creation is refused with a message naming the check.  No
- * other file may know an offset into glibc's structures.
+ * probe.c - the start-up probe: finds glibc's private symbols and observes,
+ * inside a real pthread whose block glibc built itself, every detail of that
+ * block the library will imitate.  If one check fails, thread creation is
+ * refused with a message naming it.  It only observes: tcb.c acts.
  */
 #include <dlfcn.h>
 #include <ctype.h>
@@ -23,55 +21,15 @@
 
 #include "internal.h"
 #include "lock.h"
+#include "layout.h"
 
-/* tcbhead_t, the head of struct pthread on x86-64 (sysdeps/x86_64/nptl/tls.h). */
-#define TCB_SELF0            0x00 /* tcb: points to itself */
-#define TCB_DTV              0x08 /* dtv: one dtv_t past the dtv's start */
-#define DTV_T_SIZE           16   /* sizeof(dtv_t): a {val, to_free} pair */
-#define TCB_SELF             0x10 /* self: points to itself */
-#define TCB_MULTIPLE_THREADS 0x18 /* int: malloc drops lock prefixes if 0 */
-#define TCB_STACK_GUARD      0x28 /* stack-protector canary */
-#define TCB_POINTER_GUARD    0x30 /* PTR_MANGLE key (atexit, setjmp) */
-#define TCB_FEATURE_1        0x48 /* CET feature bits */
+#define g uthread__glibc
+struct uthread__glibc_layout uthread__glibc;
 
 /* A libthread_db field descriptor: {bits, count, offset}. */
 struct db_desc {
 	uint32_t bits, count, offset;
 };
-
-static struct {
-	void *(*allocate_tls)(void *mem);
-	void (*deallocate_tls)(void *tcb, bool dealloc_tcb);
-	void (*get_tls_static_info)(size_t *size, size_t *align);
-	void (*call_tls_dtors)(void);
-	size_t sizeof_pthread;
-	size_t tid_off, list_off, robust_off;
-	long robust_futex_offset;
-	ptrdiff_t rseq_off;
-	size_t tls_static_size, tls_static_align;
-	ptrdiff_t libc_tls_off;         /* libc's TLS block, from tp */
-	size_t libc_tls_size;
-	int n_malloc_words;
-	ptrdiff_t malloc_word_off[UTHREAD__MALLOC_WORDS]; /* from tp */
-	size_t stackblock_off;          /* stackblock, _size, guardsize, reported */
-	size_t strerror_buf_off, strsignal_buf_off; /* libc's per-thread buffers */
-	size_t specific_off;            /* pthread key data: specific[32] */
-	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
-} g;
-
-/* glibc's pthread key bookkeeping (layout checked against the libthread_db
- * descriptors in do_init). */
-struct pthread_key_struct {
-	uintptr_t seq;              /* odd: key in use */
-	void (*destr)(void *);
-};
-struct pthread_key_data {
-	uintptr_t seq;              /* the key's seq when data was set */
-	void *data;
-};
-#define KEY_2NDLEVEL 32             /* PTHREAD_KEY_2NDLEVEL_SIZE */
-#define KEY_1STLEVEL 32             /* PTHREAD_KEY_1STLEVEL_SIZE */
-#define PTHREAD_KEY_ROUNDS 4        /* PTHREAD_DESTRUCTOR_ITERATIONS */
 
 /* Probe thread's stack, chosen odd so its fields are unmistakable. */
 #define PROBE_GUARD ((size_t)5 * 4096)
@@ -399,206 +357,4 @@ int uthread__ensure_init(void)
 void uthread__glibc_atfork_child(void)
 {
 	init_lock = UTHREAD__LOCK_INIT;
-}
-
-/*
- * The static TLS below the thread pointer.  On x86-64 (TLS_TCB_AT_TP)
- * glibc's static TLS size counts struct pthread too, which sits above the
- * thread pointer (span_above): without subtracting it, every block kept
- * sizeof(struct pthread) bytes (2,368 here) that nothing ever used.
- */
-size_t uthread__tcb_span_below(void)
-{
-	size_t below = g.tls_static_size - g.sizeof_pthread; /* init checked > */
-
-	return (below + g.tls_static_align - 1) & ~(g.tls_static_align - 1);
-}
-
-size_t uthread__tcb_span_above(void)
-{
-	return (g.sizeof_pthread + 63) & ~(size_t)63;
-}
-
-size_t uthread__tcb_align(void)
-{
-	return g.tls_static_align;
-}
-
-int *uthread__tcb_tid(char *tp)
-{
-	return (int *)(tp + g.tid_off);
-}
-
-/*
- * Build a complete libc thread block at tp, in the creating thread, before
- * the clone: the child starts with nothing left half-made but its locale
- * pointers (uthread__tcb_enter).  Returns EAGAIN if the dtv cannot be
- * allocated.
- */
-int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
-{
-	char *me = uthread__arch_tp(), *tp = b->tp;
-
-	/* _dl_allocate_tls writes the dtv into the TCB and expects the rest
-	 * zeroed; a reused block holds its last thread's values. */
-	memset(tp, 0, g.sizeof_pthread);
-	if (!g.allocate_tls(tp))
-		return EAGAIN;
-	b->dtv_block = *(char **)(tp + TCB_DTV) - DTV_T_SIZE;
-	*(char **)(tp + TCB_SELF0) = tp;
-	*(char **)(tp + TCB_SELF) = tp;
-	*(int *)(tp + TCB_MULTIPLE_THREADS) = 1;
-	/* The canary and pointer guard are per process: copy ours, or the
-	 * stack protector is off and PTR_DEMANGLE (atexit, setjmp) breaks. */
-	*(uintptr_t *)(tp + TCB_STACK_GUARD) = *(uintptr_t *)(me + TCB_STACK_GUARD);
-	*(uintptr_t *)(tp + TCB_POINTER_GUARD) = *(uintptr_t *)(me + TCB_POINTER_GUARD);
-	*(uint32_t *)(tp + TCB_FEATURE_1) = *(uint32_t *)(me + TCB_FEATURE_1);
-	/* fork() in the child unlinks the forking thread from glibc's list. */
-	char **node = (char **)(tp + g.list_off);
-	node[0] = node[1] = (char *)node;
-	/* An empty robust list, registered by the child itself. */
-	char **head = (char **)(tp + g.robust_off);
-	head[-1] = (char *)head; /* robust_prev: the head's "prev" slot */
-	head[0] = (char *)head;
-	head[1] = (char *)g.robust_futex_offset;
-	head[2] = NULL;
-	/* pthread keys < 32 live in specific_1stblock, reached via specific[0]. */
-	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
-	spec[0] = (struct pthread_key_data *)spec - KEY_2NDLEVEL;
-	/* The stack as pthread_getattr_np reports it (glibc's own layout:
-	 * the whole mapping, guard at the bottom). */
-	uintptr_t *sb = (uintptr_t *)(tp + g.stackblock_off);
-	sb[0] = (uintptr_t)b->map_base;
-	sb[1] = b->map_size ? b->map_size : b->stack_size;
-	sb[2] = sb[3] = b->guard_size;
-	/* rseq is not registered (a system call per thread); cpu_id -1 makes
-	 * sched_getcpu() ask the vDSO instead of reading a stale 0. */
-	*(uint32_t *)(tp + g.rseq_off + 4) = (uint32_t)-1;
-	/* Hand on the malloc state a previous thread left with this slot. */
-	for (int i = 0; i < g.n_malloc_words; i++) {
-		*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
-		t->malloc_state[i] = 0;
-	}
-	/*
-	 * The child's thread-local state that a signal handler may use before
-	 * start() has run (signals are not blocked across the clone, see
-	 * create.c): the same static TLS offsets as ours.  Its descriptor
-	 * pointer; and the ctype table pointers (isalpha, toupper...), which
-	 * glibc's own threads get from __ctype_init at start: ours for the
-	 * first instructions, until start() selects the global locale.
-	 * __ctype_*_loc are public (the <ctype.h> macros call them).
-	 */
-	*(struct uthread **)(tp + ((char *)&uthread__self_desc - me)) = t;
-	*(const void **)(tp + ((char *)__ctype_b_loc() - me)) = *__ctype_b_loc();
-	*(const void **)(tp + ((char *)__ctype_toupper_loc() - me)) = *__ctype_toupper_loc();
-	*(const void **)(tp + ((char *)__ctype_tolower_loc() - me)) = *__ctype_tolower_loc();
-	return 0;
-}
-
-/*
- * Take back what tcb_build gave out, once the thread at tp can no longer
- * run (joined) or from the thread itself on its way out (detached): keep its
- * malloc state with the slot t, free its dtv and dynamic TLS blocks.
- */
-void uthread__tcb_release(char *tp, struct uthread *t)
-{
-	free(*(void **)(tp + g.strerror_buf_off));
-	free(*(void **)(tp + g.strsignal_buf_off));
-	g.deallocate_tls(tp, false);
-	/* Last: in a detached thread the frees above run on its own malloc
-	 * state, and may be what creates its tcache. */
-	for (int i = 0; i < g.n_malloc_words; i++)
-		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
-}
-
-/* Run glibc's pthread key destructors as its thread exit does: rounds
- * while destructors set values again, then free the second-level blocks. */
-static void pthread_keys_leave(char *tp)
-{
-	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
-	bool *used = (bool *)(spec + KEY_1STLEVEL);
-
-	for (int round = 0; *used && round < PTHREAD_KEY_ROUNDS; round++) {
-		*used = false;
-		for (int i = 0; i < KEY_1STLEVEL; i++) {
-			struct pthread_key_data *l2 = spec[i];
-			if (!l2)
-				continue;
-			for (int j = 0; j < KEY_2NDLEVEL; j++) {
-				const struct pthread_key_struct *k = &g.pthread_keys[i * KEY_2NDLEVEL + j];
-				void *data = l2[j].data;
-				if (!data)
-					continue;
-				l2[j].data = NULL;
-				/* Relaxed: key_create/delete race with exiting
-				 * threads in glibc too; a stale seq skips. */
-				uintptr_t seq = __atomic_load_n(&k->seq, __ATOMIC_RELAXED);
-				void (*destr)(void *) = __atomic_load_n(&k->destr, __ATOMIC_RELAXED);
-				if (l2[j].seq == seq && destr)
-					destr(data);
-			}
-		}
-	}
-	for (int i = 1; i < KEY_1STLEVEL; i++) {
-		free(spec[i]);
-		spec[i] = NULL;
-	}
-}
-
-/* In the new thread, before its signals are unblocked. */
-void uthread__tcb_enter(void)
-{
-	/* Points this thread's ctype tables at the global locale (printf %f,
-	 * isalpha, NSS read them), through public API. */
-	uselocale(LC_GLOBAL_LOCALE);
-	syscall(SYS_set_robust_list, uthread__arch_tp() + g.robust_off,
-	        3 * sizeof(void *));
-}
-
-/*
- * In the ending thread, what glibc's own thread exit does: C++ thread_local
- * and __cxa_thread_atexit destructors, then pthread key destructors; and
- * libc's dlerror state, released through dlerror() itself (the first call
- * hands out a pending message, the second frees it).
- */
-void uthread__tcb_leave(void)
-{
-	g.call_tls_dtors();
-	pthread_keys_leave(uthread__arch_tp());
-	(void)dlerror();
-	(void)dlerror();
-}
-
-/*
- * The calling thread's robust-list head, glibc's own in struct pthread
- * (every thread has one: main, pthreads, uthreads), as the kernel reads
- * it: { list, futex_offset, list_op_pending }.  Init must have run.
- */
-void **uthread__robust_head(void)
-{
-	return (void **)(uthread__arch_tp() + g.robust_off);
-}
-
-/* Where, from a list entry, the kernel finds the futex word. */
-long uthread__robust_futex_offset(void)
-{
-	return g.robust_futex_offset;
-}
-
-/* A robust mutex may still be on this thread's list (or half-way on):
- * the kernel must see the list at exit to mark those mutexes owner-dead. */
-int uthread__tcb_holds_robust(char *tp)
-{
-	char **head = (char **)(tp + g.robust_off);
-	return head[0] != (char *)head || head[2] != NULL;
-}
-
-/*
- * A thread about to unmap its own block: the kernel must not write the tid
- * word or walk the robust list in memory that is gone.
- */
-void uthread__tcb_forget_kernel_links(void)
-{
-	syscall(SYS_set_tid_address, NULL);
-	syscall(SYS_set_robust_list, NULL, 3 * sizeof(void *));
 }
