@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# quickstart.sh - on Debian 12: install the Debian packages uthread needs
+# quickstart.sh - on Debian 12, 13 or unstable: install the Debian packages uthread needs
 # (only those missing), then autogen, configure, build, and run the main demo
 # (uthread-tour --quick, a few seconds; it names the plot it wrote).
 # Run from anywhere as root or as a user with sudo.  Options:
@@ -33,7 +33,22 @@ done
 if [ -n "$missing" ]; then
 	echo "quickstart: installing$missing"
 	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	# A snapshot archive (Debian unstable's, say) keeps serving a
+	# Release file past its Valid-Until date, and apt refuses it.
+	log=$(mktemp)
+	if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 ||
+		grep -q 'is expired' "$log"; then
+		if grep -q 'is expired' "$log"; then
+			echo "quickstart: the archive's Release file has expired; updating without the Valid-Until check"
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+				-o Acquire::Check-Valid-Until=false
+		else
+			cat "$log" >&2
+			rm -f "$log"
+			exit 1
+		fi
+	fi
+	rm -f "$log"
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
