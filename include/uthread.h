@@ -151,6 +151,19 @@ int uthread_setname_np(uthread_t thread, const char *name);
 int uthread_getname_np(uthread_t thread, char *buf, size_t len);
 
 /*
+ * Can this process create uthreads?  Runs the library's start-up check of
+ * glibc's private thread details (what the first uthread_create would
+ * run), once.  Returns 0 if uthreads can be created;
+ *         ENOTSUP a check failed: this glibc is not one the library
+ *                 understands, and no uthread will ever be created;
+ *         EAGAIN  a resource the check needs was short (memory, a thread,
+ *                 a pthread key): a later call checks again.
+ * On failure, if why is not NULL and len > 0, the failed check is copied
+ * into why as a NUL-terminated sentence, truncated to len bytes.
+ */
+int uthread_check_np(char *why, size_t len);
+
+/*
  * Send signal sig to thread (tgkill: that thread handles it, if it does not
  * block it).  sig 0 only checks that the thread is alive.
  * Errors: EINVAL sig is not a valid signal number, or is one of the

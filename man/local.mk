@@ -24,6 +24,7 @@ dist_man3_MANS = \
 	man/man3/uthread_barrier_wait.3 \
 	man/man3/uthread_barrierattr_destroy.3 \
 	man/man3/uthread_barrierattr_init.3 \
+	man/man3/uthread_check_np.3 \
 	man/man3/uthread_cond_broadcast.3 \
 	man/man3/uthread_cond_destroy.3 \
 	man/man3/uthread_cond_init.3 \

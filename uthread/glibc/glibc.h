@@ -17,6 +17,8 @@ struct uthread__block;
  * message naming the check) or EAGAIN (a transient failure: a later call
  * tries again).  Every function below needs it to have returned 0. */
 int uthread__ensure_init(void) UTHREAD__HIDDEN;
+/* After a failure: the failed check, as a sentence, into buf[len]. */
+void uthread__init_failure(char *buf, size_t len) UTHREAD__HIDDEN;
 void uthread__glibc_atfork_child(void) UTHREAD__HIDDEN;
 
 /* tcb.c: the thread block's geometry around the thread pointer tp. */

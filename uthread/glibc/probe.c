@@ -39,12 +39,26 @@ static int init_error;     /* 0, or ENOTSUP after a failed check */
 static uint32_t init_done; /* 0 not yet, 1 done; atomic */
 static uthread__lock_t init_lock = UTHREAD__LOCK_INIT;
 static const char *failed_check;
+static char failed_buf[96];   /* failed_check, when it names a symbol */
+static bool failed_transient; /* the failed check lacked a resource */
 
+/* A fact about glibc that does not hold: refuse threads for good. */
 #define CHECK(cond, what)                       \
 	do {                                    \
 		if (!(cond)) {                  \
 			failed_check = (what);  \
-			return NULL;            \
+			return false;           \
+		}                               \
+	} while (0)
+
+/* A resource the probe needs is short (memory, a free pthread key): the
+ * layout is not in question, so a later uthread_create probes again. */
+#define CHECK_AGAIN(cond, what)                 \
+	do {                                    \
+		if (!(cond)) {                  \
+			failed_check = (what);  \
+			failed_transient = true; \
+			return false;           \
 		}                               \
 	} while (0)
 
@@ -78,16 +92,26 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-/*
- * Runs in a pthread: a thread block glibc built itself, so every field we
- * are about to imitate can be compared with the real thing.
- */
-static void *probe(void *unused)
+/* The offsets from tp of the words that differ between snap and tp now,
+ * at most max of them; how many differ. */
+static int changed_words(const char *tp, const char *snap, size_t sz,
+                         size_t *off, int max)
 {
-	char *tp = uthread__arch_tp();
-	size_t sz = g.sizeof_pthread;
+	int n = 0;
 
-	(void)unused;
+	for (size_t o = 0; o + sizeof(uintptr_t) <= sz; o += sizeof(uintptr_t)) {
+		if (*(const uintptr_t *)(tp + o) == *(const uintptr_t *)(snap + o))
+			continue;
+		if (n < max)
+			off[n] = o;
+		n++;
+	}
+	return n;
+}
+
+/* tcbhead_t, the tid word, the stack-list node and the robust list. */
+static bool probe_header(char *tp, size_t sz)
+{
 	CHECK(*(char **)(tp + TCB_SELF0) == tp && *(char **)(tp + TCB_SELF) == tp,
 	      "the thread pointer points at itself (tcbhead.tcb, .self)");
 	CHECK((pthread_t)tp == pthread_self(), "pthread_self() is the thread pointer");
@@ -120,15 +144,31 @@ static void *probe(void *unused)
 	      "struct pthread.robust_prev, just before the robust-list head, points at it");
 	g.robust_off = (size_t)((char *)head - tp);
 	g.robust_futex_offset = (long)head[1];
+	return true;
+}
 
-	/* rseq: the area glibc registers, inside struct pthread. */
+/* rseq: the area glibc registers, inside struct pthread. */
+static bool probe_rseq(char *tp, size_t sz)
+{
+	(void)tp;
 	g.rseq_off = __rseq_offset;
 	CHECK(g.rseq_off > 0 && (size_t)g.rseq_off + 32 <= sz,
 	      "__rseq_offset names an area inside struct pthread");
+	return true;
+}
 
-	/* libc's own TLS block, located through the public dl_iterate_phdr. */
+/*
+ * libc's own TLS block, located through the public dl_iterate_phdr, and
+ * malloc's per-thread words in it: those the first malloc in a fresh
+ * thread turns from 0 into pointers (its arena and tcache).  None change
+ * under valgrind, whose malloc replaces glibc's; then there is nothing to
+ * hand on.
+ */
+static bool probe_libc_tls(const char *tp)
+{
 	Dl_info di;
 	struct libc_tls lt = {0};
+
 	CHECK(dladdr((void *)&uselocale, &di) && di.dli_fbase,
 	      "dladdr finds the C library");
 	lt.base = (ElfW(Addr))di.dli_fbase;
@@ -139,7 +179,7 @@ static void *probe(void *unused)
 	      "libc's TLS block lies in the static TLS below the thread pointer");
 	/* tcb_build writes a new thread's descriptor pointer and ctype
 	 * pointers at our offsets from the thread pointer. */
-	char *lo = tp - uthread__tcb_span_below();
+	const char *lo = tp - uthread__tcb_span_below();
 	CHECK((char *)&uthread__self_desc >= lo && (char *)&uthread__self_desc < tp &&
 	      (char *)__ctype_b_loc() >= lo && (char *)__ctype_b_loc() < tp &&
 	      (char *)__ctype_toupper_loc() >= lo && (char *)__ctype_toupper_loc() < tp &&
@@ -148,17 +188,11 @@ static void *probe(void *unused)
 	g.libc_tls_off = (char *)lt.tls_data - tp;
 	g.libc_tls_size = lt.tls_size;
 
-	/*
-	 * malloc's per-thread words: the words of libc's TLS block that the
-	 * first malloc in a fresh thread turns from 0 into pointers (its arena
-	 * and tcache).  None change under valgrind, whose malloc replaces
-	 * glibc's; then there is nothing to hand on.
-	 */
 	uintptr_t before[128], *live = lt.tls_data;
 	size_t nwords = lt.tls_size / sizeof(uintptr_t);
 	memcpy(before, live, nwords * sizeof(uintptr_t));
 	void *volatile p = malloc(48);
-	CHECK(p != NULL, "malloc works in the probe thread");
+	CHECK_AGAIN(p != NULL, "malloc works in the probe thread");
 	free(p);
 	g.n_malloc_words = 0;
 	for (size_t i = 0; i < nwords; i++) {
@@ -169,16 +203,21 @@ static void *probe(void *unused)
 		g.malloc_word_off[g.n_malloc_words++] =
 			g.libc_tls_off + (ptrdiff_t)(i * sizeof(uintptr_t));
 	}
+	return true;
+}
 
-	/*
-	 * The stack fields pthread_getattr_np reads: four consecutive words
-	 * stackblock, stackblock_size, guardsize, reported_guardsize, found by
-	 * the values glibc reports for this (oddly sized) thread.
-	 */
+/*
+ * The stack fields pthread_getattr_np reads: four consecutive words
+ * stackblock, stackblock_size, guardsize, reported_guardsize, found by the
+ * values glibc reports for this (oddly sized) thread.
+ */
+static bool probe_stackblock(char *tp, size_t sz)
+{
 	pthread_attr_t a;
 	void *addr;
 	size_t size, guard;
-	CHECK(pthread_getattr_np(pthread_self(), &a) == 0, "pthread_getattr_np works");
+
+	CHECK_AGAIN(pthread_getattr_np(pthread_self(), &a) == 0, "pthread_getattr_np works");
 	pthread_attr_getstack(&a, &addr, &size);
 	pthread_attr_getguardsize(&a, &guard);
 	pthread_attr_destroy(&a);
@@ -193,44 +232,84 @@ static void *probe(void *unused)
 	}
 	CHECK(g.stackblock_off, "struct pthread holds stackblock, stackblock_size, "
 	                        "guardsize, reported_guardsize as pthread_getattr_np reports");
+	return true;
+}
 
-	/*
-	 * libc's per-thread message buffers (struct pthread's tls_internal):
-	 * the words that come to hold exactly what strerror and strsignal
-	 * return for unknown numbers.  Freed when a uthread's block is
-	 * released, as glibc frees them at pthread exit.
-	 */
+/*
+ * libc's per-thread message buffers (struct pthread's tls_internal): the
+ * words that come to hold exactly what strerror and strsignal return for
+ * unknown numbers.  Freed when a uthread's block is released, as glibc
+ * frees them at pthread exit.
+ */
+static bool probe_lazy_state(char *tp, size_t sz)
+{
 	char *snap = malloc(sz);
-	CHECK(snap != NULL, "malloc works in the probe thread");
+	size_t off[8];
+
+	CHECK_AGAIN(snap != NULL, "malloc works in the probe thread");
 	memcpy(snap, tp, sz);
 	uintptr_t e = (uintptr_t)strerror(-54321), sg = (uintptr_t)strsignal(54321);
+	int n = changed_words(tp, snap, sz, off, 8);
 	g.strerror_buf_off = g.strsignal_buf_off = 0;
-	for (size_t off = 0; off + sizeof(uintptr_t) <= sz; off += sizeof(uintptr_t)) {
-		uintptr_t now = *(uintptr_t *)(tp + off), then = *(uintptr_t *)(snap + off);
+	for (int i = 0; i < n && i < 8; i++) {
+		uintptr_t then = *(uintptr_t *)(snap + off[i]), now = *(uintptr_t *)(tp + off[i]);
 		if (then == 0 && now == e)
-			g.strerror_buf_off = off;
+			g.strerror_buf_off = off[i];
 		if (then == 0 && now == sg)
-			g.strsignal_buf_off = off;
+			g.strsignal_buf_off = off[i];
 	}
 	free(snap);
 	CHECK(g.strerror_buf_off && g.strsignal_buf_off,
 	      "struct pthread holds the buffers strerror and strsignal return");
+	return true;
+}
 
-	/* pthread keys: specific[0] points at specific_1stblock just before
-	 * the array, and specific_used (just after) is set by setspecific. */
+/*
+ * pthread keys: specific[0] points at specific_1stblock just before the
+ * array, and setspecific fills the slot of the key (in specific_1stblock
+ * for keys below 32, else in a second-level block it allocates) and sets
+ * specific_used, just after the array.  Whatever index the key gets: the
+ * program may hold any number of keys already.
+ */
+static bool probe_keys(char *tp)
+{
 	struct pthread_key_data **spec = (struct pthread_key_data **)(tp + g.specific_off);
+	bool *used = (bool *)(spec + KEY_1STLEVEL);
+	pthread_key_t key;
+
 	CHECK(spec[0] == (struct pthread_key_data *)(tp + g.specific_off) - KEY_2NDLEVEL,
 	      "specific[0] is specific_1stblock, right before specific[]");
-	pthread_key_t key;
-	CHECK(pthread_key_create(&key, NULL) == 0, "pthread_key_create works");
-	bool *used = (bool *)(spec + KEY_1STLEVEL);
+	CHECK_AGAIN(pthread_key_create(&key, NULL) == 0,
+	            "pthread_key_create works (a pthread key is free)");
 	*used = false;
-	pthread_setspecific(key, &key);
-	CHECK(*used && key < KEY_2NDLEVEL && spec[0][key].data == &key &&
-	      spec[0][key].seq == g.pthread_keys[key].seq && (spec[0][key].seq & 1),
-	      "pthread_setspecific fills specific_1stblock and sets specific_used");
-	pthread_key_delete(key);
-	return (void *)1;
+	int r = pthread_setspecific(key, &key);
+	const struct pthread_key_data *slot = NULL;
+	if (r == 0 && key / KEY_2NDLEVEL < KEY_1STLEVEL && spec[key / KEY_2NDLEVEL])
+		slot = &spec[key / KEY_2NDLEVEL][key % KEY_2NDLEVEL];
+	bool ok = r == 0 && *used && slot && slot->data == &key &&
+	          slot->seq == g.pthread_keys[key].seq && (slot->seq & 1);
+	(void)pthread_setspecific(key, NULL);
+	(void)pthread_key_delete(key);
+	CHECK_AGAIN(r != ENOMEM, "pthread_setspecific works (memory for a key block)");
+	CHECK(ok, "pthread_setspecific fills the key's slot under specific[] "
+	          "and sets specific_used");
+	return true;
+}
+
+/*
+ * Runs in a pthread: a thread block glibc built itself, so every field we
+ * are about to imitate can be compared with the real thing.
+ */
+static void *probe(void *unused)
+{
+	char *tp = uthread__arch_tp();
+	size_t sz = g.sizeof_pthread;
+
+	(void)unused;
+	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
+	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp))
+		return (void *)1;
+	return NULL;
 }
 
 static int do_init(void)
@@ -238,31 +317,35 @@ static int do_init(void)
 	const struct db_desc *tid_d, *list_d, *spec_d, *kseq_d, *kdestr_d, *dseq_d, *ddata_d;
 	const uint32_t *sizeof_pthread, *sizeof_key, *sizeof_keydata;
 
-	g.allocate_tls = (void *(*)(void *))private_sym("_dl_allocate_tls");
-	g.deallocate_tls = (void (*)(void *, bool))private_sym("_dl_deallocate_tls");
-	g.get_tls_static_info =
-		(void (*)(size_t *, size_t *))private_sym("_dl_get_tls_static_info");
-	g.call_tls_dtors = (void (*)(void))private_sym("__call_tls_dtors");
-	tid_d = private_sym("_thread_db_pthread_tid");
-	list_d = private_sym("_thread_db_pthread_list");
-	sizeof_pthread = private_sym("_thread_db_sizeof_pthread");
-	spec_d = private_sym("_thread_db_pthread_specific");
-	kseq_d = private_sym("_thread_db_pthread_key_struct_seq");
-	kdestr_d = private_sym("_thread_db_pthread_key_struct_destr");
-	dseq_d = private_sym("_thread_db_pthread_key_data_seq");
-	ddata_d = private_sym("_thread_db_pthread_key_data_data");
-	sizeof_key = private_sym("_thread_db_sizeof_pthread_key_struct");
-	sizeof_keydata = private_sym("_thread_db_sizeof_pthread_key_data");
-	g.pthread_keys = private_sym("__pthread_keys");
-	if (!g.allocate_tls || !g.deallocate_tls || !g.get_tls_static_info ||
-	    !g.call_tls_dtors || !tid_d || !list_d || !sizeof_pthread || !spec_d ||
-	    !kseq_d || !kdestr_d || !dseq_d || !ddata_d || !sizeof_key ||
-	    !sizeof_keydata || !g.pthread_keys) {
-		failed_check = "the GLIBC_PRIVATE symbols _dl_allocate_tls, "
-		               "_dl_deallocate_tls, _dl_get_tls_static_info, "
-		               "__call_tls_dtors, __pthread_keys and _thread_db_* "
-		               "are present";
-		return ENOTSUP;
+	failed_transient = false;
+	const struct {
+		const char *name;
+		const void **to;
+	} syms[] = {
+		{ "_dl_allocate_tls", (const void **)&g.allocate_tls },
+		{ "_dl_deallocate_tls", (const void **)&g.deallocate_tls },
+		{ "_dl_get_tls_static_info", (const void **)&g.get_tls_static_info },
+		{ "__call_tls_dtors", (const void **)&g.call_tls_dtors },
+		{ "__pthread_keys", (const void **)&g.pthread_keys },
+		{ "_thread_db_pthread_tid", (const void **)&tid_d },
+		{ "_thread_db_pthread_list", (const void **)&list_d },
+		{ "_thread_db_sizeof_pthread", (const void **)&sizeof_pthread },
+		{ "_thread_db_pthread_specific", (const void **)&spec_d },
+		{ "_thread_db_pthread_key_struct_seq", (const void **)&kseq_d },
+		{ "_thread_db_pthread_key_struct_destr", (const void **)&kdestr_d },
+		{ "_thread_db_pthread_key_data_seq", (const void **)&dseq_d },
+		{ "_thread_db_pthread_key_data_data", (const void **)&ddata_d },
+		{ "_thread_db_sizeof_pthread_key_struct", (const void **)&sizeof_key },
+		{ "_thread_db_sizeof_pthread_key_data", (const void **)&sizeof_keydata },
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		*syms[i].to = private_sym(syms[i].name);
+		if (!*syms[i].to) {
+			(void)snprintf(failed_buf, sizeof failed_buf, "glibc exports the "
+			               "GLIBC_PRIVATE symbol %s", syms[i].name);
+			failed_check = failed_buf;
+			return ENOTSUP;
+		}
 	}
 	g.sizeof_pthread = *sizeof_pthread;
 	g.get_tls_static_info(&g.tls_static_size, &g.tls_static_align);
@@ -321,7 +404,9 @@ static int do_init(void)
 		return EAGAIN; /* out of resources, not a layout problem */
 	}
 	pthread_join(pt, &ok);
-	return ok ? 0 : ENOTSUP;
+	if (ok)
+		return 0;
+	return failed_transient ? EAGAIN : ENOTSUP;
 }
 
 int uthread__ensure_init(void)
@@ -357,4 +442,12 @@ int uthread__ensure_init(void)
 void uthread__glibc_atfork_child(void)
 {
 	init_lock = UTHREAD__LOCK_INIT;
+}
+
+/* The check that made the last probe fail, for uthread_check_np. */
+void uthread__init_failure(char *buf, size_t len)
+{
+	uthread__lock(&init_lock);
+	(void)snprintf(buf, len, "%s", failed_check ? failed_check : "no check failed");
+	uthread__unlock(&init_lock);
 }
