@@ -35,6 +35,10 @@ struct db_desc {
 #define PROBE_GUARD ((size_t)5 * 4096)
 #define PROBE_STACK ((size_t)256 * 1024 + (size_t)3 * 4096)
 
+/* glibc's rseq markers in cpu_id (sysdeps/unix/sysv/linux/rseq-internal.h). */
+#define RSEQ_CPU_ID_REGISTRATION_FAILED (-2)
+#define RSEQ_AREA_MIN 32            /* the smallest registration the kernel takes */
+
 static int init_error;     /* 0, or ENOTSUP after a failed check */
 static uint32_t init_done; /* 0 not yet, 1 done; atomic */
 static uthread__lock_t init_lock = UTHREAD__LOCK_INIT;
@@ -67,11 +71,14 @@ static void *private_sym(const char *name)
 	return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE");
 }
 
-/* dl_iterate_phdr callback: find the module loaded at *data (libc's base). */
+/* dl_iterate_phdr callback: find the module loaded at *data (libc's base):
+ * where its TLS block lies in this thread, and its initial image. */
 struct libc_tls {
 	ElfW(Addr) base;
 	void *tls_data;
 	size_t tls_size;
+	const void *image;
+	size_t image_size;
 	int found;
 };
 
@@ -86,6 +93,8 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 		if (info->dlpi_phdr[i].p_type == PT_TLS) {
 			lt->tls_size = info->dlpi_phdr[i].p_memsz;
 			lt->tls_data = info->dlpi_tls_data;
+			lt->image = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+			lt->image_size = info->dlpi_phdr[i].p_filesz;
 		}
 	}
 	lt->found = 1;
@@ -147,22 +156,44 @@ static bool probe_header(char *tp, size_t sz)
 	return true;
 }
 
-/* rseq: the area glibc registers, inside struct pthread. */
+/*
+ * rseq: the area glibc gave this thread, at __rseq_offset from the thread
+ * pointer in every thread.  Up to glibc 2.40 it lies inside struct pthread;
+ * from 2.41 (commit 93d0bfbe8f) in an extra block of the static TLS below
+ * the thread pointer.  Either way a uthread's block has it.  The kernel
+ * tells where glibc registered it: a second registration of the very same
+ * area, length and signature is EBUSY.  Where glibc did not register (the
+ * glibc.pthread.rseq tunable, a kernel or valgrind without rseq), it wrote
+ * RSEQ_CPU_ID_REGISTRATION_FAILED into the area's cpu_id instead.
+ */
 static bool probe_rseq(char *tp, size_t sz)
 {
-	(void)tp;
-	g.rseq_off = __rseq_offset;
-	CHECK(g.rseq_off > 0 && (size_t)g.rseq_off + 32 <= sz,
-	      "__rseq_offset names an area inside struct pthread");
+	ptrdiff_t off = __rseq_offset;
+	size_t below = uthread__tcb_span_below();
+	unsigned len = __rseq_size > RSEQ_AREA_MIN ? __rseq_size : RSEQ_AREA_MIN;
+
+	CHECK((off >= 0x80 && (size_t)off + RSEQ_AREA_MIN <= sz) ||
+	      (off < 0 && (size_t)-off <= below && off + RSEQ_AREA_MIN <= 0),
+	      "__rseq_offset names an area inside the thread block "
+	      "(struct pthread, or the static TLS below it)");
+	int32_t cpu_id = *(volatile int32_t *)(tp + off + 4);
+	if (cpu_id != RSEQ_CPU_ID_REGISTRATION_FAILED) {
+		CHECK(__rseq_size > 0 &&
+		      syscall(SYS_rseq, tp + off, len, 0, RSEQ_SIG) == -1 && errno == EBUSY,
+		      "the rseq area at __rseq_offset is the one glibc registered "
+		      "with the kernel (a second registration is EBUSY)");
+	}
+	g.rseq_off = off;
 	return true;
 }
 
 /*
  * libc's own TLS block, located through the public dl_iterate_phdr, and
  * malloc's per-thread words in it: those the first malloc in a fresh
- * thread turns from 0 into pointers (its arena and tcache).  None change
- * under valgrind, whose malloc replaces glibc's; then there is nothing to
- * hand on.
+ * thread changes (its arena and tcache).  A fresh thread holds there what
+ * libc's TLS image says: 0 up to glibc 2.42; from 2.43 (2bf2188fae) the
+ * tcache word starts at a read-only dummy.  None change under valgrind,
+ * whose malloc replaces glibc's; then there is nothing to hand on.
  */
 static bool probe_libc_tls(const char *tp)
 {
@@ -174,6 +205,7 @@ static bool probe_libc_tls(const char *tp)
 	lt.base = (ElfW(Addr))di.dli_fbase;
 	uthread__iterate_phdr(find_libc_tls, &lt);
 	CHECK(lt.found && lt.tls_data && lt.tls_size > 0 && lt.tls_size <= 1024 &&
+	      lt.image_size <= lt.tls_size &&
 	      (char *)lt.tls_data + lt.tls_size <= tp &&
 	      (char *)lt.tls_data >= tp - uthread__tcb_span_below(),
 	      "libc's TLS block lies in the static TLS below the thread pointer");
@@ -188,9 +220,11 @@ static bool probe_libc_tls(const char *tp)
 	g.libc_tls_off = (char *)lt.tls_data - tp;
 	g.libc_tls_size = lt.tls_size;
 
-	uintptr_t before[128], *live = lt.tls_data;
+	uintptr_t before[128], fresh[128], *live = lt.tls_data;
 	size_t nwords = lt.tls_size / sizeof(uintptr_t);
 	memcpy(before, live, nwords * sizeof(uintptr_t));
+	memset(fresh, 0, sizeof fresh);
+	memcpy(fresh, lt.image, lt.image_size);
 	void *volatile p = malloc(48);
 	CHECK_AGAIN(p != NULL, "malloc works in the probe thread");
 	free(p);
@@ -198,8 +232,9 @@ static bool probe_libc_tls(const char *tp)
 	for (size_t i = 0; i < nwords; i++) {
 		if (before[i] == live[i])
 			continue;
-		CHECK(before[i] == 0 && g.n_malloc_words < UTHREAD__MALLOC_WORDS,
-		      "malloc's first use changes only a few zero words of libc's TLS");
+		CHECK(before[i] == fresh[i] && g.n_malloc_words < UTHREAD__MALLOC_WORDS,
+		      "malloc's first use changes only a few words of libc's TLS, "
+		      "each from its initial value");
 		g.malloc_word_off[g.n_malloc_words++] =
 			g.libc_tls_off + (ptrdiff_t)(i * sizeof(uintptr_t));
 	}

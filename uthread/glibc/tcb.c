@@ -90,11 +90,16 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 	sb[1] = b->map_size ? b->map_size : b->stack_size;
 	sb[2] = sb[3] = b->guard_size;
 	/* rseq is not registered (a system call per thread); cpu_id -1 makes
-	 * sched_getcpu() ask the vDSO instead of reading a stale 0. */
+	 * sched_getcpu() ask the vDSO instead of reading a stale 0.  The
+	 * area is in struct pthread or, from glibc 2.41, in the static TLS
+	 * below tp, which _dl_allocate_tls does not touch. */
 	*(uint32_t *)(tp + g.rseq_off + 4) = (uint32_t)-1;
-	/* Hand on the malloc state a previous thread left with this slot. */
+	/* Hand on the malloc state a previous thread left with this slot.
+	 * A slot with none (0) leaves the word as _dl_allocate_tls set it
+	 * from libc's TLS image: 0, or glibc 2.43's tcache dummy. */
 	for (int i = 0; i < g.n_malloc_words; i++) {
-		*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
+		if (t->malloc_state[i])
+			*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
 		t->malloc_state[i] = 0;
 	}
 	/*
