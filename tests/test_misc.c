@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -348,6 +349,86 @@ static void sched_getcpu_reports_the_cpu_a_thread_is_pinned_to(void **state)
 		print_error("pinned to CPU %d, sched_getcpu() said %d\n",
 		            p.first_wrong_cpu, p.first_wrong_got);
 	assert_int_equal(p.wrong, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* getrandom                                                            */
+/* ------------------------------------------------------------------ */
+
+static void *draw_random(void *arg)
+{
+	unsigned char buf[16];
+
+	(void)arg;
+	if (getrandom(buf, sizeof buf, 0) != (ssize_t)sizeof buf)
+		return (void *)1;
+	return NULL;
+}
+
+static void *ask_nothing(void *arg)
+{
+	return arg;
+}
+
+static void *draw_random_in_a_uthread(void *arg)
+{
+	uthread_t t;
+	void *r = (void *)1;
+
+	if (uthread_create(&t, NULL, draw_random, arg) == 0)
+		uthread_join(t, &r);
+	return r;
+}
+
+/*
+ * Regression (glibc 2.41 and later): getrandom hands each thread a state
+ * of the vDSO's from a pool, on pages of its own, and takes it back only
+ * at its own threads' end; 200 uthreads one after another took 200 states,
+ * a new page every 21.  Runs where getrandom takes such state at all: the
+ * process's first getrandom maps pages for it.
+ */
+static int getrandom_states_child(void *unused)
+{
+	pthread_t pt;
+	void *r;
+	int before, first, n = 200;
+
+	(void)unused;
+	/* A pthread first, which leaves its stack in glibc's cache for the
+	 * next one: then only getrandom's own pages can add mappings. */
+	if (pthread_create(&pt, NULL, ask_nothing, NULL) || pthread_join(pt, &r))
+		return 10;
+	before = tu_count_own_maps();
+	if (pthread_create(&pt, NULL, draw_random, NULL) || pthread_join(pt, &r) || r)
+		return 10;
+	first = tu_count_own_maps();
+	if (first == before)
+		return 77; /* getrandom keeps no state (glibc < 2.41, no vDSO) */
+	/* Create the library's probe thread and the first uthread block. */
+	if (draw_random_in_a_uthread(NULL))
+		return 11;
+	before = tu_count_own_maps();
+	for (int i = 0; i < n; i++)
+		if (draw_random_in_a_uthread(NULL))
+			return 12;
+	int grown = tu_count_own_maps() - before;
+	if (grown > 0)
+		fprintf(stderr, "%d more mappings after %d uthreads each called getrandom\n",
+		        grown, n);
+	return grown > 0 ? 13 : 0;
+}
+
+static void uthreads_that_call_getrandom_one_after_another_share_one_state(void **state)
+{
+	int st = tu_in_child(getrandom_states_child, NULL);
+
+	(void)state;
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		print_message("  skipped: getrandom keeps no per-thread state here\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1019,7 +1100,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* Forked children first: under valgrind a child inherits, and
-		 * reports, whatever the parent leaked before the fork. */
+		 * reports, whatever the parent leaked before the fork.  This
+		 * one before any other getrandom in the process. */
+		cmocka_unit_test(uthreads_that_call_getrandom_one_after_another_share_one_state),
 		cmocka_unit_test(a_smashed_stack_in_a_thread_aborts_with_the_stack_protector_message),
 		cmocka_unit_test(exit_in_a_thread_runs_atexit_handlers_flushes_stdio_and_sets_the_status),
 		cmocka_unit_test(backtrace_in_a_thread_ends_at_the_threads_first_frame),

@@ -73,6 +73,10 @@ struct uthread {
 	 * than the peak number of threads alive at once.
 	 */
 	uintptr_t malloc_state[UTHREAD__MALLOC_WORDS];
+	/* Likewise the vDSO getrandom state glibc 2.41 and later give a
+	 * thread on its first getrandom (0: none): glibc takes it back only
+	 * from its own threads' exit, so a slot carries it on. */
+	uintptr_t getrandom_state;
 	struct uthread *next_free;    /* registry free list */
 };
 

@@ -55,6 +55,7 @@ struct uthread__glibc_layout {
 	size_t stackblock_off;          /* stackblock, _size, guardsize, reported */
 	size_t strerror_buf_off, strsignal_buf_off; /* libc's per-thread buffers */
 	size_t specific_off;            /* pthread key data: specific[32] */
+	size_t getrandom_off;           /* vDSO getrandom state (2.41+), or 0 */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 };
 extern struct uthread__glibc_layout uthread__glibc UTHREAD__HIDDEN;

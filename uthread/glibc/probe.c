@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -271,15 +272,20 @@ static bool probe_stackblock(char *tp, size_t sz)
 }
 
 /*
- * libc's per-thread message buffers (struct pthread's tls_internal): the
- * words that come to hold exactly what strerror and strsignal return for
- * unknown numbers.  Freed when a uthread's block is released, as glibc
- * frees them at pthread exit.
+ * Per-thread state libc hangs on struct pthread when first asked, seen by
+ * what a call changes there: the buffers strerror and strsignal return for
+ * unknown numbers (freed when a uthread's block is released, as glibc
+ * frees them at pthread exit), and from glibc 2.41 (461cab1de7) the state
+ * of the vDSO's getrandom, taken from a process-wide pool on a thread's
+ * first getrandom and handed back at its exit.  No word changes where
+ * getrandom is a plain system call (before 2.41, no vDSO getrandom, under
+ * valgrind).
  */
 static bool probe_lazy_state(char *tp, size_t sz)
 {
 	char *snap = malloc(sz);
 	size_t off[8];
+	char rnd[16];
 
 	CHECK_AGAIN(snap != NULL, "malloc works in the probe thread");
 	memcpy(snap, tp, sz);
@@ -293,9 +299,23 @@ static bool probe_lazy_state(char *tp, size_t sz)
 		if (then == 0 && now == sg)
 			g.strsignal_buf_off = off[i];
 	}
+	bool buffers = g.strerror_buf_off && g.strsignal_buf_off;
+
+	memcpy(snap, tp, sz);
+	/* Whatever it answers, only its traces in struct pthread matter. */
+	ssize_t got = getrandom(rnd, sizeof rnd, GRND_NONBLOCK);
+	(void)got;
+	n = changed_words(tp, snap, sz, off, 1);
+	g.getrandom_off = 0;
+	bool getrandom_ok = n == 0 ||
+		(n == 1 && *(uintptr_t *)(snap + off[0]) == 0 &&
+		 (*(uintptr_t *)(tp + off[0]) & 1) == 0);
+	if (n == 1)
+		g.getrandom_off = off[0];
 	free(snap);
-	CHECK(g.strerror_buf_off && g.strsignal_buf_off,
-	      "struct pthread holds the buffers strerror and strsignal return");
+	CHECK(buffers, "struct pthread holds the buffers strerror and strsignal return");
+	CHECK(getrandom_ok, "getrandom changes at most one word of struct pthread, "
+	                    "from NULL to its per-thread state");
 	return true;
 }
 

@@ -102,6 +102,10 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 			*(uintptr_t *)(tp + g.malloc_word_off[i]) = t->malloc_state[i];
 		t->malloc_state[i] = 0;
 	}
+	if (g.getrandom_off) {
+		*(uintptr_t *)(tp + g.getrandom_off) = t->getrandom_state;
+		t->getrandom_state = 0;
+	}
 	/*
 	 * The child's thread-local state that a signal handler may use before
 	 * start() has run (signals are not blocked across the clone, see
@@ -132,6 +136,10 @@ void uthread__tcb_release(char *tp, struct uthread *t)
 	 * state, and may be what creates its tcache. */
 	for (int i = 0; i < g.n_malloc_words; i++)
 		t->malloc_state[i] = *(uintptr_t *)(tp + g.malloc_word_off[i]);
+	/* Bit 0 marks the state in use: set if the thread left in the
+	 * middle of a getrandom (uthread_exit from a signal handler). */
+	if (g.getrandom_off)
+		t->getrandom_state = *(uintptr_t *)(tp + g.getrandom_off) & ~(uintptr_t)1;
 }
 
 /* Run glibc's pthread key destructors as its thread exit does: rounds
