@@ -352,6 +352,43 @@ static void sched_getcpu_reports_the_cpu_a_thread_is_pinned_to(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* glibc's calls on a thread's own pthread_t                            */
+/* ------------------------------------------------------------------ */
+
+struct own_sched {
+	int getsched, policy, cpuclock, gettime;
+	struct timespec cpu;
+};
+
+static void *ask_about_myself(void *arg)
+{
+	struct own_sched *o = arg;
+	struct sched_param sp;
+	clockid_t c;
+
+	o->getsched = pthread_getschedparam(pthread_self(), &o->policy, &sp);
+	o->cpuclock = pthread_getcpuclockid(pthread_self(), &c);
+	o->gettime = o->cpuclock ? -1 : clock_gettime(c, &o->cpu);
+	return NULL;
+}
+
+/*
+ * Regression (glibc 2.43): these answer ESRCH for a thread whose join
+ * state word reads "exited", and a zeroed thread block did.
+ */
+static void pthread_getschedparam_and_getcpuclockid_work_on_a_threads_own_handle(void **state)
+{
+	struct own_sched o = { -1, -1, -1, -1, { 0, 0 } };
+
+	(void)state;
+	run1(ask_about_myself, &o);
+	assert_int_equal(o.getsched, 0);
+	assert_int_equal(o.policy, SCHED_OTHER);
+	assert_int_equal(o.cpuclock, 0);
+	assert_int_equal(o.gettime, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* getrandom                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -1110,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(the_pointer_guard_in_a_thread_is_the_main_threads),
 		cmocka_unit_test(longjmp_from_nested_calls_lands_at_setjmp_in_threads),
 		cmocka_unit_test(sched_getcpu_reports_the_cpu_a_thread_is_pinned_to),
+		cmocka_unit_test(pthread_getschedparam_and_getcpuclockid_work_on_a_threads_own_handle),
 		cmocka_unit_test(raise_in_a_thread_runs_the_handler_on_that_thread),
 		cmocka_unit_test(pthread_kill_from_main_runs_the_handler_on_the_target_thread),
 		cmocka_unit_test(strerror_and_strerror_r_give_the_right_text_in_threads),

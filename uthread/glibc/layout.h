@@ -23,6 +23,10 @@
 #define TCB_POINTER_GUARD    0x30 /* PTR_MANGLE key (atexit, setjmp) */
 #define TCB_FEATURE_1        0x48 /* CET feature bits */
 
+/* glibc 2.43's THREAD_STATE_JOINABLE (nptl/descr.h), the value probe.c
+ * finds in a joinable thread's joinstate word. */
+#define JOINSTATE_JOINABLE   2
+
 /* glibc's pthread key bookkeeping (layout checked against the libthread_db
  * descriptors in probe.c). */
 struct pthread_key_struct {
@@ -56,6 +60,7 @@ struct uthread__glibc_layout {
 	size_t strerror_buf_off, strsignal_buf_off; /* libc's per-thread buffers */
 	size_t specific_off;            /* pthread key data: specific[32] */
 	size_t getrandom_off;           /* vDSO getrandom state (2.41+), or 0 */
+	size_t joinstate_off;           /* joinstate (2.43+), or 0 */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 };
 extern struct uthread__glibc_layout uthread__glibc UTHREAD__HIDDEN;

@@ -352,6 +352,44 @@ static bool probe_keys(char *tp)
 }
 
 /*
+ * glibc 2.43 (5da15b15ad, f7648bf443) keeps a thread's join state in a word
+ * of its own (joinstate: EXITED 0, EXITING 1, JOINABLE 2, DETACHED 3), and
+ * pthread_getschedparam and its kin answer ESRCH for a thread whose word
+ * reads EXITED, which a zeroed block does.  Found on a copy of this
+ * (joinable) thread's block, which pthread_getschedparam may be given
+ * safely (it reads the copy's lock, flags, tid and scheduling fields): the
+ * word holding JOINABLE whose 0 makes that call ESRCH.  Before 2.43 no such word
+ * exists (the tid alone says whether a thread lives) and none is found.
+ */
+static bool probe_joinstate(char *tp, size_t sz)
+{
+	char *copy = malloc(sz);
+	struct sched_param sp;
+	int policy;
+
+	CHECK_AGAIN(copy != NULL, "malloc works in the probe thread");
+	memcpy(copy, tp, sz);
+	g.joinstate_off = 0;
+	bool ok = pthread_getschedparam((pthread_t)copy, &policy, &sp) == 0;
+	for (size_t off = 0; ok && off + 4 <= sz; off += 4) {
+		uint32_t *w = (uint32_t *)(copy + off);
+		if (*w != JOINSTATE_JOINABLE || off == g.tid_off)
+			continue;
+		*w = 0;
+		int dead = pthread_getschedparam((pthread_t)copy, &policy, &sp);
+		*w = JOINSTATE_JOINABLE;
+		if (dead != ESRCH)
+			continue;
+		ok = pthread_getschedparam((pthread_t)copy, &policy, &sp) == 0;
+		g.joinstate_off = off;
+		break;
+	}
+	free(copy);
+	CHECK(ok, "pthread_getschedparam answers for a copy of a live thread's block");
+	return true;
+}
+
+/*
  * Runs in a pthread: a thread block glibc built itself, so every field we
  * are about to imitate can be compared with the real thing.
  */
@@ -362,7 +400,8 @@ static void *probe(void *unused)
 
 	(void)unused;
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
-	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp))
+	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
+	    probe_joinstate(tp, sz))
 		return (void *)1;
 	return NULL;
 }

@@ -106,6 +106,10 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 		*(uintptr_t *)(tp + g.getrandom_off) = t->getrandom_state;
 		t->getrandom_state = 0;
 	}
+	/* glibc 2.43: a live thread's join state is not EXITED (0), or
+	 * pthread_getschedparam and its kin answer ESRCH. */
+	if (g.joinstate_off)
+		*(uint32_t *)(tp + g.joinstate_off) = JOINSTATE_JOINABLE;
 	/*
 	 * The child's thread-local state that a signal handler may use before
 	 * start() has run (signals are not blocked across the clone, see
