@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -87,6 +88,30 @@ static void maps_lines(uintptr_t addr, char *line, size_t len, char *below, size
 	fclose(f);
 }
 
+/*
+ * Bytes of guard region at the bottom of [lo, hi): glibc 2.42 and later, on
+ * Linux 6.13 and later, guard a pthread's stack with madvise(MADV_GUARD_
+ * INSTALL) inside its one mapping instead of with a PROT_NONE mapping of
+ * its own; /proc/self/pagemap marks such pages with bit 58 (Linux 6.15).
+ */
+static unsigned long guard_pages_at(unsigned long lo, unsigned long hi)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned long n = 0;
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	for (unsigned long a = lo; a < hi; a += (unsigned long)ps, n += (unsigned long)ps) {
+		if (pread(fd, &e, sizeof e, (off_t)(a / (unsigned long)ps * sizeof e)) != sizeof e ||
+		    !(e >> 58 & 1))
+			break;
+	}
+	close(fd);
+	return n;
+}
+
 /* Runs inside the thread: everything it reports is what the thread sees. */
 static void *layout(void *arg)
 {
@@ -115,8 +140,12 @@ static void *layout(void *arg)
 	printf("  /proc/self/maps, its stack's mapping and the one below it:\n");
 	printf("    %s", line[0] ? line : "(not found)\n");
 	printf("    %s", below[0] ? below : "(none adjacent)\n");
-	printf("  read-write mapping            %lu bytes, guard below it %lu bytes\n",
-	       hi - lo, ghi - glo);
+	if (ghi > glo)
+		printf("  read-write mapping            %lu bytes, guard below it %lu bytes\n",
+		       hi - lo, ghi - glo);
+	else
+		printf("  read-write mapping            %lu bytes, guard inside it %lu bytes\n",
+		       hi - lo, guard_pages_at(lo, hi));
 	printf("  pthread_getattr_np: stack     %p-%p (%zu bytes), guard %zu\n",
 	       stackaddr, (void *)((char *)stackaddr + stacksize), stacksize, guard);
 	printf("  thread pointer (pthread_self) %#lx = mapping end - %lu\n",
