@@ -533,6 +533,15 @@ int main(int argc, char **argv)
 		perror(out_dir);
 		return 1;
 	}
+	/* Every benchmark compares uthread with glibc: without uthreads
+	 * there is nothing to compare. */
+	char why[240];
+	int uerr = uthread_check_np(why, sizeof why);
+	if (uerr) {
+		fprintf(stderr, "uthread-bench: uthreads unavailable (%s): %s\n",
+		        strerror(uerr), why);
+		return 1;
+	}
 
 	uname(&un);
 	f = fopen("/proc/cpuinfo", "r");

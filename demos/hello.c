@@ -30,6 +30,13 @@ int main(void)
 	uthread_t t[NTHREADS];
 	long sum = 0;
 
+	char why[240];
+	int err = uthread_check_np(why, sizeof why);
+	if (err) {
+		fprintf(stderr, "uthread-hello: uthreads unavailable (%s): %s\n",
+		        strerror(err), why);
+		return 1;
+	}
 	printf("uthread-hello: pid %d starts %d threads with raw clone(2)\n",
 	       (int)getpid(), NTHREADS);
 	for (long i = 0; i < NTHREADS; i++) {

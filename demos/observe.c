@@ -524,7 +524,9 @@ void obs_print_table(FILE *f, const struct obs_result *res, const char *const *h
 		for (int c = 0; c < n; c++)
 			k += (size_t)snprintf(line + k, sizeof(line) - k, "%-8s",
 			                      res[c].trials || res[c].err ?
-			                      obs_cell(&res[c], row, buf, sizeof(buf)) : "skipped");
+			                      obs_cell(&res[c], row, buf, sizeof(buf)) :
+			                      strncmp(res[c].errmsg, "unavailable", 11) == 0 ?
+			                      "n/a" : "skipped");
 		put_line(f, line);
 	}
 }

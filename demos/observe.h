@@ -83,7 +83,9 @@ enum {
 };
 extern const char *const obs_row_label[OBS_NROWS];
 
-/* The table: one column per result (at most 7 fit in 80 columns). */
+/* The table: one column per result (at most 7 fit in 80 columns).  A
+ * result with no trials reads "skipped", or "n/a" if its errmsg begins
+ * with "unavailable". */
 void obs_print_table(FILE *f, const struct obs_result *res, const char *const *heads,
                      int n);
 

@@ -37,7 +37,9 @@ static const char usage[] =
 	"                 with the /proc/self/maps lines of its stack mapping\n"
 	"  -h, --help     this text\n"
 	"\n"
-	"Exit status: 0 done, 1 a create or join failed, 2 bad usage.\n";
+	"Exit status: 0 done, 1 a create or join failed, 2 bad usage.  Where uthread\n"
+	"is unavailable (the library's start-up check of glibc failed), it says why\n"
+	"and runs the pthread half; with --only uthread it exits 1.\n";
 
 static void marker(const char *text)
 {
@@ -222,6 +224,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Without uthreads, the pthread half still runs; only --only uthread
+	 * fails. */
+	char why[240];
+	if (do_u && uthread_check_np(why, sizeof(why))) {
+		fprintf(stderr, "uthread-onethread: uthread: unavailable: %s\n", why);
+		if (!do_p)
+			return 1;
+		do_u = 0;
+	}
 	if (show_layout) {
 		fflush(stdout);
 		if ((do_u && one_uthread(layout, "uthread")) ||

@@ -48,7 +48,8 @@ static const char usage[] =
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit status: 0 all reads consistent; 1 a read saw a torn or freed entry,\n"
-	"or a thread or the CSV failed; 2 bad usage.\n";
+	"or a thread or the CSV failed, or uthreads are unavailable here (the\n"
+	"message names the library's start-up check that failed); 2 bad usage.\n";
 
 #define ENTRIES 256
 #define BATCH 64            /* reads between looks at the stop flag */
@@ -529,6 +530,13 @@ int main(int argc, char **argv)
 			return EXIT_FAILED;
 		}
 		fprintf(csv, "readers,scheme,round,seconds,reads_per_s,updates,inconsistent\n");
+	}
+	/* Every reader is a uthread: without them there is nothing to show. */
+	char why[240];
+	int uerr = uthread_check_np(why, sizeof(why));
+	if (uerr) {
+		fprintf(stderr, "uthread-rcu: uthreads unavailable (%s): %s\n", strerror(uerr), why);
+		return EXIT_FAILED;
 	}
 	if (setup_tables()) {
 		fprintf(stderr, "uthread-rcu: out of memory\n");

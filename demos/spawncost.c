@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthread.h>
+
 #include "cost.h"
 #include "demo.h"
 
@@ -43,7 +45,9 @@ static const char usage[] =
 	"  -h, --help      this text\n"
 	"\n"
 	"Exit status: 0 measured and CSV written (no gnuplot is not an error: the\n"
-	"message says so); 1 a measurement or the CSV failed; 2 bad usage.\n";
+	"message says so; nor is uthread being unavailable on this system, which is\n"
+	"said, when other methods are measured); 1 a measurement or the CSV failed,\n"
+	"or uthread was the only method asked for and is unavailable; 2 bad usage.\n";
 
 static int parse_sizes(const char *s, struct cost_config *c)
 {
@@ -162,7 +166,20 @@ int main(int argc, char **argv)
 		        "UTHREAD_EXEC_TARGET, or leave out the exec methods)\n");
 		return EXIT_FAILED;
 	}
+	/* Without uthreads, every other method is still measured; only a
+	 * user who asked for nothing but uthread gets a failure. */
+	char why[240], na[300] = "";
+	if ((c.methods & (1u << COST_UTHREAD)) && uthread_check_np(why, sizeof(why))) {
+		snprintf(na, sizeof(na), "uthread: unavailable: %s", why);
+		c.methods &= ~(1u << COST_UTHREAD);
+		if (!c.methods) {
+			fprintf(stderr, "uthread-spawncost: %s\n", na);
+			return EXIT_FAILED;
+		}
+	}
 	demo_machine(&mach);
+	if (na[0] && !json)
+		demo_wrap(stdout, "", "  ", na, 79);
 	if (cost_fit_sizes(&c, msg, sizeof(msg)) && !json)
 		printf("Note: %s\n", msg);
 	if (!json) {
@@ -203,6 +220,12 @@ int main(int argc, char **argv)
 	if (json) {
 		struct jl j;
 		cost_json(stdout, &c, r);
+		if (na[0]) {
+			jl_begin(&j, stdout, "unavailable");
+			jl_str(&j, "method", "uthread");
+			jl_str(&j, "why", why);
+			jl_end(&j);
+		}
 		jl_begin(&j, stdout, "files");
 		jl_str(&j, "csv", csv);
 		jl_str(&j, "plot", plot == 0 ? "drawn" : plot == 1 ? "no gnuplot" : "failed");

@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <uthread.h>
+
 #include "cloneflags.h"
 #include "cost.h"
 #include "demo.h"
@@ -43,7 +45,9 @@ static const char usage[] =
 	"up to 2 GiB.  Under valgrind, clone flag sets valgrind cannot run are skipped.\n"
 	"\n"
 	"Exit status: 0 every experiment ran; 1 one failed (the message says which;\n"
-	"the rest is still reported); 2 bad usage.\n";
+	"the rest is still reported); 2 bad usage.  Where uthread is unavailable (the\n"
+	"library's start-up check of glibc failed), its column and rows say so and\n"
+	"name the check, and the exit status is that of the other experiments.\n";
 
 /* The columns of the sharing table, then two rows the claims need. */
 enum { C_FORK, C_VFORK, C_SPAWN, C_FORK_EXEC, C_CLONE, C_UTHREAD, C_PTHREAD,
@@ -88,6 +92,11 @@ static struct {
 	struct claim claims[7];
 	char csv[4200], png[4200], svg[4200], plotmsg[4400];
 	int plot;
+	/* uthread_check_np's answer: 0, or why uthreads cannot be created here
+	 * (ut_na, "unavailable: <the check that failed>"); then every uthread
+	 * figure says so and the rest of the tour runs as ever. */
+	int ut_err;
+	char ut_why_buf[240], ut_na[300];
 } T;
 
 static void heading(const char *title)
@@ -98,6 +107,15 @@ static void heading(const char *title)
 }
 
 /* ------------------------------------------------- 1. sharing */
+
+/* "uthread: unavailable: <the check that failed>", wrapped, after lead. */
+static void ut_unavailable_line(const char *lead)
+{
+	char line[400];
+
+	snprintf(line, sizeof(line), "%suthread: %s", lead, T.ut_na);
+	demo_wrap(stdout, "", "  ", line, 79);
+}
 
 static void run_observations(const char *target)
 {
@@ -111,6 +129,11 @@ static void run_observations(const char *target)
 	for (int c = 0; c < C_N; c++) {
 		char why[200];
 		unsigned long fl = cols[c].m == OBS_CLONE ? cols[c].flags : 0;
+		if (cols[c].m == OBS_UTHREAD && T.ut_err) {
+			memset(&T.obs[c], 0, sizeof(T.obs[c]));
+			snprintf(T.obs[c].errmsg, sizeof(T.obs[c].errmsg), "%s", T.ut_na);
+			continue;
+		}
 		if (cols[c].m == OBS_CLONE && T.valgrind &&
 		    cloneflags_valgrind_cannot_run(fl, why, sizeof(why))) {
 			memset(&T.obs[c], 0, sizeof(T.obs[c]));
@@ -142,6 +165,8 @@ static void print_observations(void)
 		heads[2 * c + 1] = cols[c].head2;
 	}
 	obs_print_table(stdout, T.obs, heads, C_TABLE);
+	if (T.ut_err)
+		ut_unavailable_line("n/a: ");
 	putchar('\n');
 	obs_print_legend(stdout, T.trials);
 	printf("\nIn numbers (last trial; parent pid %ld, tid %ld, ppid %ld):\n",
@@ -190,6 +215,8 @@ static void run_costs(const char *target)
 		                  (1u << COST_VFORK_EXEC));
 	if (T.valgrind && cloneflags_valgrind_cannot_run(CLONE_VM | CLONE_VFORK, msg, sizeof(msg)))
 		T.cc.methods &= ~(1u << COST_CLONE_VFORK);
+	if (T.ut_err)
+		T.cc.methods &= ~(1u << COST_UTHREAD);
 	cost_fit_sizes(&T.cc, T.fitmsg, sizeof(T.fitmsg));
 	if (cost_sweep(&T.cc, &T.cr)) {
 		T.failed = 1;
@@ -218,6 +245,8 @@ static void print_costs(void)
 		demo_wrap(stdout, "  ", "  ", T.fitmsg, 79);
 	if (T.valgrind)
 		printf("  (under valgrind: clone(VM|VFORK) skipped, every figure is valgrind's)\n");
+	if (T.ut_err)
+		ut_unavailable_line("  ");
 	printf("\nAnd as the parent grows (section 4 uses these; the plot shows them all):\n\n");
 	cost_print_summary(stdout, &T.cc, &T.cr);
 }
@@ -249,6 +278,12 @@ static void print_sysnotify(void)
 	       "clone, clone3, fork and vfork system call to this program, then lets it\n"
 	       "proceed unchanged:\n\n");
 	for (int i = 0; i < SN_NCALLS; i++) {
+		if (i == SN_UTHREAD && T.ut_err) {
+			char line[400];
+			snprintf(line, sizeof(line), "  %-17s%s", T.sn[i].call, T.ut_na);
+			demo_wrap(stdout, "", "                   ", line, 79);
+			continue;
+		}
 		printf("  %-17s", T.sn[i].call);
 		if (!T.sn[i].n)
 			printf("no clone-family system call seen");
@@ -527,9 +562,10 @@ static void claim_pthread_is_clone(struct claim *c)
 	snprintf(c->measured, sizeof(c->measured), "%s(VM|FS|FILES|...)", sn_name(s->nr));
 	snprintf(c->detail, sizeof(c->detail),
 	         "pthread_create made %s; the thread shared memory, descriptors, cwd and "
-	         "handlers in %s trials (section 1).  uthread_create made %s.",
+	         "handlers in %s trials (section 1).  uthread_create%s%s.",
 	         sn_format(s, buf, sizeof(buf)), shares ? "all" : "not all",
-	         u ? sn_format(u, ubuf, sizeof(ubuf)) : "nothing seen");
+	         T.ut_err ? ": " : " made ",
+	         T.ut_err ? T.ut_na : u ? sn_format(u, ubuf, sizeof(ubuf)) : "nothing seen");
 	if (!s->known)
 		snprintf(c->verdict, sizeof(c->verdict), "not measured");
 	else if ((s->nr == SYS_clone || s->nr == SYS_clone3) && thread_flags(s->flags) && shares)
@@ -683,6 +719,7 @@ static void print_json(void)
 	jl_int(&j, "cpus", T.mach.cpus);
 	jl_int(&j, "valgrind", T.valgrind);
 	jl_int(&j, "trials", T.trials);
+	jl_str(&j, "uthread", T.ut_err ? T.ut_na : "available");
 	jl_end(&j);
 	for (int c = 0; c < C_N; c++)
 		obs_json(stdout, &T.obs[c], cols[c].key);
@@ -760,6 +797,9 @@ int main(int argc, char **argv)
 	T.valgrind = demo_on_valgrind();
 	demo_machine(&T.mach);
 	target = demo_exec_target();
+	T.ut_err = uthread_check_np(T.ut_why_buf, sizeof(T.ut_why_buf));
+	if (T.ut_err)
+		snprintf(T.ut_na, sizeof(T.ut_na), "unavailable: %s", T.ut_why_buf);
 
 	if (!T.json) {
 		printf("uthread-tour: fork, vfork, exec, clone and threads, observed on this machine\n"
@@ -769,6 +809,8 @@ int main(int argc, char **argv)
 		if (!target)
 			printf("uthread-exec-target not found (set UTHREAD_EXEC_TARGET): "
 			       "the exec rows fail.\n");
+		if (T.ut_err)
+			ut_unavailable_line("");
 		fflush(stdout);
 	}
 	if (!target)
