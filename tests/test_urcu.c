@@ -13,6 +13,7 @@
  * into liburcu (LGPL), not code inlined into this MIT-licensed program.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +53,33 @@
 #if defined(TU_HAVE_VALGRIND) && __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
 #endif
+
+/*
+ * liburcu passes futex's op to syscall() as an int through its varargs,
+ * so the upper half of the 64-bit register holds whatever was there (seen:
+ * FUTEX_WAKE as 0x100000001).  The kernel reads 32 bits; valgrind 3.27
+ * reads all 64 and answers ENOSYS, so a reader's wake-up was lost and
+ * synchronize_rcu slept for ever under memcheck on Debian unstable
+ * (liburcu 0.15.7; pthread readers alike).  This program's syscall(),
+ * which liburcu's calls reach too, hands on what the kernel would read:
+ * futex's op truncated to an int.
+ */
+long syscall(long number, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (number == SYS_futex)
+		a[1] = (int)a[1];
+	return real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 /*
  * QSBR has no read-side markers worth the name: a registered thread is
