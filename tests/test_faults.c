@@ -81,13 +81,19 @@ static struct snapshot snap(void)
 
 /*
  * The same mappings, and no more heap (one of the dtvs the successful
- * threads freed may stay in the caller's malloc cache: a few KiB).
+ * threads freed may stay in the caller's malloc cache: a few KiB).  Under
+ * valgrind 3.27 up to 2 more mappings: it maps a PROT_NONE guard for its
+ * own stack of each thread slot it uses the first time, which is not the
+ * program's (seen once in tests/distro-check on Debian unstable; 3.19's
+ * count stays exact).
  */
 static int same_as(const struct snapshot *before)
 {
 	struct snapshot now = snap();
+	int slack = tu_on_valgrind() ? 2 : 0;
 
-	if (now.maps != before->maps || now.heap > before->heap + 64 * 1024 ||
+	if (now.maps < before->maps || now.maps > before->maps + slack ||
+	    now.heap > before->heap + 64 * 1024 ||
 	    now.in_use > before->in_use + 16 * 1024) {
 		fprintf(stderr, "  mappings %d -> %d, heap %zu -> %zu, in use %zu -> %zu\n",
 		        before->maps, now.maps, before->heap, now.heap, before->in_use,
