@@ -433,6 +433,87 @@ static void join_and_detach_of_a_foreign_thread_are_einval(void **state)
 	assert_int_equal(uthread_detach(f.self), EINVAL);
 }
 
+/*
+ * Regression: a foreign thread's descriptor was freed by uthread's own
+ * pthread key destructor, so uthread_self() from a key destructor that ran
+ * after it returned a handle already stale (gettid: EINVAL), which later
+ * named a new thread.  The handle must stay the thread's until it ends,
+ * and stale after.
+ */
+static pthread_key_t late_key;
+static int late_key_made;
+struct late {
+	uthread_t self, in_dtor;
+	int gettid_r;
+	pid_t tid, dtor_tid;
+};
+
+static void late_destructor(void *arg)
+{
+	struct late *l = arg;
+
+	l->in_dtor = uthread_self();
+	l->gettid_r = uthread_gettid(l->in_dtor, &l->dtor_tid);
+	l->tid = (pid_t)syscall(SYS_gettid);
+}
+
+static void *foreign_with_late_key(void *arg)
+{
+	struct late *l = arg;
+
+	l->self = uthread_self();  /* uthread's own key, before late_key */
+	if (late_key_made)
+		pthread_setspecific(late_key, l);
+	return NULL;
+}
+
+static void *noop(void *arg)
+{
+	return arg;
+}
+
+static void a_foreign_threads_handle_stays_valid_in_key_destructors_that_run_late(void **state)
+{
+	struct late l = { 0, 0, -1, 0, 0 };
+	pthread_t pt;
+	uthread_t t[64];
+
+	(void)state;
+	/* The library's key exists (another foreign thread made it) before
+	 * ours, so ours is run after it in each round. */
+	assert_int_equal(pthread_create(&pt, NULL, foreign_with_late_key, &l), 0);
+	assert_int_equal(pthread_join(pt, NULL), 0);
+	assert_int_equal(pthread_key_create(&late_key, late_destructor), 0);
+	late_key_made = 1;
+	memset(&l, 0, sizeof l);
+	l.gettid_r = -1;
+	assert_int_equal(pthread_create(&pt, NULL, foreign_with_late_key, &l), 0);
+	assert_int_equal(pthread_join(pt, NULL), 0);
+	assert_true(uthread_equal(l.in_dtor, l.self));
+	assert_int_equal(l.gettid_r, 0);
+	assert_int_equal(l.dtor_tid, l.tid);
+	/* Ended: stale, and no new thread takes its name. */
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(uthread_create(&t[i], NULL, noop, NULL), 0);
+		assert_false(uthread_equal(t[i], l.self));
+	}
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+	/* The slot is taken back once the kernel has let the thread go,
+	 * at a later create: the handle is then stale. */
+	pid_t tid;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
+	while (uthread_gettid(l.self, &tid) == 0 && tu_now_ms() < end) {
+		assert_int_equal(uthread_create(&t[0], NULL, noop, NULL), 0);
+		assert_false(uthread_equal(t[0], l.self));
+		assert_int_equal(uthread_join(t[0], NULL), 0);
+		tu_sleep_ms(1);
+	}
+	assert_int_equal(uthread_gettid(l.self, &tid), EINVAL);
+	late_key_made = 0;
+	pthread_key_delete(late_key);
+}
+
 static void join_of_a_thread_created_detached_is_einval(void **state)
 {
 	uthread_attr_t a;
@@ -1057,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(join_of_self_is_edeadlk),
 		cmocka_unit_test(join_and_detach_of_the_main_thread_from_a_uthread_are_einval),
 		cmocka_unit_test(join_and_detach_of_a_foreign_thread_are_einval),
+		cmocka_unit_test(a_foreign_threads_handle_stays_valid_in_key_destructors_that_run_late),
 		cmocka_unit_test(join_of_a_thread_created_detached_is_einval),
 		cmocka_unit_test(detach_twice_is_einval_and_join_after_detach_is_einval),
 		cmocka_unit_test(join_of_an_already_joined_thread_is_einval),

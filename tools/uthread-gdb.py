@@ -22,7 +22,7 @@ import gdb
 
 # Used when the library's debug info lacks the enum (it never should).
 _FALLBACK_STATES = ["FREE", "JOINABLE", "DETACHED", "EXITED", "JOINING",
-                    "MAIN", "FOREIGN"]
+                    "MAIN", "FOREIGN", "ENDING"]
 
 
 class RegistryNotFound(gdb.GdbError):
@@ -181,7 +181,8 @@ One line per slot in use: the handle (what uthread_create returned), the
 kernel tid (0 once the thread is ending), the thread's name, its state
 (JOINABLE, DETACHED, EXITED: ended and waiting for a join, JOINING: a
 joiner waits for it, MAIN, FOREIGN: a thread uthread did not create but
-that asked for its handle), gdb's number for it, and its stack: the usable
+that asked for its handle, ENDING: such a thread past its uthread key
+destructor), gdb's number for it, and its stack: the usable
 range, from the top of the guard to where the first frame began.
 With -v, also each thread block's layout: guard, stack, static TLS, glibc's
 struct pthread at the thread pointer, and uthread's block header.

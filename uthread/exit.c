@@ -54,7 +54,8 @@ void uthread__live_atfork_child(void)
 	 * before the fork, say) changed these words with no order to us.
 	 */
 	live_words_are_atomic();
-	__atomic_store_n(&live, (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN) ? 0 : 1,
+	__atomic_store_n(&live, (st == UTHREAD__MAIN || st == UTHREAD__FOREIGN ||
+	                         st == UTHREAD__ENDING) ? 0 : 1,
 	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&main_waiting, 0, __ATOMIC_RELAXED);
 }
@@ -78,7 +79,8 @@ void uthread_exit(void *retval)
 	struct uthread__block *b;
 	uint64_t w;
 
-	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN)
+	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN ||
+	    UTHREAD__WORD_STATE(self->word) == UTHREAD__ENDING)
 		pthread_exit(retval);
 	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN) {
 		uthread__keys_run_destructors();

@@ -27,6 +27,7 @@
  *                 |  \--join--> JOINING --exit--> (joiner frees it)
  *                 \--detach--> DETACHED --exit--> (the thread frees itself)
  *   detach on EXITED: the detacher reclaims it as a join would.
+ *   foreign: FOREIGN --its key destructor--> ENDING --gone--> (FREE, gen+1)
  */
 enum uthread__state {
 	UTHREAD__FREE = 0,
@@ -36,6 +37,7 @@ enum uthread__state {
 	UTHREAD__JOINING,    /* a joiner (or late detacher) owns the reclaim */
 	UTHREAD__MAIN,       /* the process's initial thread */
 	UTHREAD__FOREIGN,    /* a thread uthread did not create */
+	UTHREAD__ENDING,     /* a foreign thread past uthread's key destructor */
 };
 
 #define UTHREAD__WORD(gen, state) (((uint64_t)(gen) << 8) | (uint64_t)(state))

@@ -36,11 +36,23 @@ pid_t uthread__tid_slow(void)
 
 static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
 static pthread_key_t foreign_key;
+/* Descriptors of foreign threads whose key destructor has run but which
+ * may still be running (more destructors): under lock, linked by
+ * next_free, each freed once the kernel no longer knows its tid.  How
+ * many there are is read without the lock, as a hint (atomic). */
+static struct uthread *foreign_ending;
+static uint32_t n_ending;
+
+static void foreign_reap(void);
 
 struct uthread *uthread__desc_alloc(void)
 {
 	struct uthread *t;
 
+	/* Relaxed: a hint; a descriptor missed now is reaped next time. */
+	UTHREAD__IGNORE(&n_ending, sizeof n_ending);
+	if (__atomic_load_n(&n_ending, __ATOMIC_RELAXED))
+		foreign_reap();
 	uthread__lock(&lock);
 	t = free_list;
 	if (t) {
@@ -74,7 +86,8 @@ struct uthread *uthread__desc_alloc(void)
 	return t;
 }
 
-void uthread__desc_free(struct uthread *t)
+/* Make t's handles stale and put it on the free list; lock held. */
+static void desc_free_locked(struct uthread *t)
 {
 	uint32_t gen = UTHREAD__WORD_GEN(t->word);
 
@@ -86,9 +99,53 @@ void uthread__desc_free(struct uthread *t)
 	 */
 	__atomic_store_n(&t->word, UTHREAD__WORD(gen + 1, UTHREAD__FREE),
 	                 __ATOMIC_RELEASE);
-	uthread__lock(&lock);
 	t->next_free = free_list;
 	free_list = t;
+}
+
+void uthread__desc_free(struct uthread *t)
+{
+	uthread__lock(&lock);
+	desc_free_locked(t);
+	uthread__unlock(&lock);
+}
+
+/*
+ * Free the ending foreign descriptors whose threads the kernel has let go
+ * (tgkill's ESRCH; a tid reused meanwhile only keeps one a little longer).
+ * The system calls are made without the lock: a signal handler that forks
+ * there leaves no lock held in the child.
+ */
+static void foreign_reap(void)
+{
+	struct uthread *list, *alive = NULL, *dead = NULL;
+	pid_t pid = getpid();
+
+	uthread__lock(&lock);
+	list = foreign_ending;
+	foreign_ending = NULL;
+	uthread__unlock(&lock);
+	while (list) {
+		struct uthread *t = list;
+		list = t->next_free;
+		struct uthread **to =
+			syscall(SYS_tgkill, pid, t->tid, 0) == 0 ? &alive : &dead;
+		t->next_free = *to;
+		*to = t;
+	}
+	uthread__lock(&lock);
+	while (dead) {
+		struct uthread *t = dead;
+		dead = t->next_free;
+		desc_free_locked(t);
+		__atomic_fetch_sub(&n_ending, 1, __ATOMIC_RELAXED);
+	}
+	while (alive) {
+		struct uthread *t = alive;
+		alive = t->next_free;
+		t->next_free = foreign_ending;
+		foreign_ending = t;
+	}
 	uthread__unlock(&lock);
 }
 
@@ -113,9 +170,28 @@ struct uthread *uthread__desc_lookup(uthread_t h, uint32_t *gen)
 		[slot % CHUNK_SLOTS];
 }
 
+/*
+ * A foreign thread's end, as far as its pthread key destructors go.  Not
+ * its end yet: key destructors that run after this one (later in the
+ * round, or in a later round) may still ask uthread_self(), and must get
+ * the same handle, valid for the thread itself.  Other threads see the
+ * handle as stale from now on (the thread is ending; pthread_join may
+ * return any moment), but its slot waits on foreign_ending, and so names
+ * no new thread, until the thread is gone from the kernel.
+ */
 static void foreign_gone(void *p)
 {
-	uthread__desc_free(p);
+	struct uthread *t = p;
+
+	/* Release, as every state change: from now on other threads see it
+	 * as ended (desc_tid), the thread itself as alive. */
+	__atomic_store_n(&t->word, UTHREAD__WORD(UTHREAD__WORD_GEN(t->word), UTHREAD__ENDING),
+	                 __ATOMIC_RELEASE);
+	uthread__lock(&lock);
+	t->next_free = foreign_ending;
+	foreign_ending = t;
+	__atomic_fetch_add(&n_ending, 1, __ATOMIC_RELAXED);
+	uthread__unlock(&lock);
 }
 
 static void foreign_key_create(void)
@@ -185,9 +261,12 @@ pid_t uthread__desc_tid(struct uthread *t, uint32_t gen)
 		return -1;
 	/* Our own descriptor: we are running and know our tid, whatever the
 	 * descriptor says on the way in (a handler before start(), tid not
-	 * yet stored) or out (uthread_exit cleared it). */
+	 * yet stored) or out (uthread_exit cleared it, or we are a foreign
+	 * thread in its last key destructors). */
 	if (t == uthread__self_desc)
 		return uthread__tid();
+	if (UTHREAD__WORD_STATE(w2) == UTHREAD__ENDING)
+		return -1;
 	return tid > 0 ? tid : 0;
 }
 
@@ -200,6 +279,25 @@ void uthread__registry_atfork_child(void)
 	struct uthread *t = uthread__self_desc;
 
 	lock = UTHREAD__LOCK_INIT;
+	/* The parent's ending foreign threads are not in the child (but
+	 * this one, if it forked from a key destructor).  Under the lock,
+	 * for helgrind, which carries the parent's accesses over. */
+	uthread__lock(&lock);
+	struct uthread *ending = foreign_ending;
+	foreign_ending = NULL;
+	__atomic_store_n(&n_ending, 0, __ATOMIC_RELAXED);
+	while (ending) {
+		struct uthread *f = ending;
+		ending = f->next_free;
+		if (f == t) {
+			f->next_free = foreign_ending;
+			foreign_ending = f;
+			__atomic_store_n(&n_ending, 1, __ATOMIC_RELAXED);
+		} else {
+			desc_free_locked(f);
+		}
+	}
+	uthread__unlock(&lock);
 	uthread__tid_cache = 0; /* a new tid: fetch it again on demand */
 	if (t)
 		t->tid = (pid_t)syscall(SYS_gettid);
