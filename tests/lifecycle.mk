@@ -45,6 +45,12 @@ tests_test_signal_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_signal_LDADD = $(TEST_LDADD)
 
 # fork() during the library's first-time initialisation.
+TESTS_C += tests/test_books
+check_PROGRAMS += tests/test_books
+tests_test_books_SOURCES = tests/test_books.c tests/testutil.h
+tests_test_books_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_books_LDADD = $(TEST_LDADD)
+
 TESTS_C += tests/test_probe
 check_PROGRAMS += tests/test_probe
 tests_test_probe_SOURCES = tests/test_probe.c tests/testutil.h

@@ -161,6 +161,32 @@ static void parent(void)
 		                                 __ATOMIC_RELEASE));
 }
 
+/*
+ * In a fork child, a thread of the parent's that a join may still collect
+ * (running or ended, not yet joined) reads as ended, as the kernel leaves
+ * a thread's tid word once it is gone: a join returns at once, as glibc's
+ * does, and frees its remains.  A detached one, or one a joiner of the
+ * parent's was collecting, is left alone: it may have been half-way
+ * through freeing itself, and freeing it again could free twice.
+ */
+static void forget_parent_thread(struct uthread *t)
+{
+	int st = UTHREAD__WORD_STATE(__atomic_load_n(&t->word, __ATOMIC_RELAXED));
+
+	if ((st != UTHREAD__JOINABLE && st != UTHREAD__EXITED) || !t->blk)
+		return;
+	/* helgrind carries the parent's threads' accesses into the child,
+	 * where their threads are gone: what the child's join now writes
+	 * races with nothing. */
+	UTHREAD__IGNORE(t, sizeof *t);
+	/* Relaxed: only this thread runs in the child. */
+	__atomic_store_n(uthread__tcb_tid(t->blk->tp), 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->tid, 0, __ATOMIC_RELAXED);
+	/* helgrind and DRD know no such thread in the child: a join must
+	 * not tell them it joined one. */
+	t->vg_id = NULL;
+}
+
 static void child(void)
 {
 	/* Only this thread is left: its own calls (if it forked from inside
@@ -171,6 +197,7 @@ static void child(void)
 	uthread__registry_atfork_child();
 	uthread__stack_atfork_child();
 	uthread__live_atfork_child();
+	uthread__registry_each_other(forget_parent_thread);
 }
 
 /*

@@ -139,6 +139,7 @@ static inline pid_t uthread__tid_unknown(uint32_t gen)
 	return -1 - (pid_t)(gen & 0x3fffffff);
 }
 void uthread__registry_atfork_child(void) UTHREAD__HIDDEN;
+void uthread__registry_each_other(void (*fn)(struct uthread *t)) UTHREAD__HIDDEN;
 
 /* stack.c: thread blocks and their cache. */
 size_t uthread__default_stacksize(void) UTHREAD__HIDDEN;

@@ -26,7 +26,8 @@ void uthread__reclaim(struct uthread *t, void **retval)
 		(void)uthread__futex_wait((uint32_t *)tidp, (uint32_t)tid, 0,
 		                          CLOCK_MONOTONIC, NULL);
 	UTHREAD__HAPPENS_AFTER(tidp);
-	UTHREAD__THREAD_JOINED(t->vg_id);
+	if (t->vg_id) /* NULL: a parent's thread, in a fork child */
+		UTHREAD__THREAD_JOINED(t->vg_id);
 	if (retval)
 		*retval = t->result;
 	uthread__tcb_release(b->tp, t);

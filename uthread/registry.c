@@ -302,3 +302,16 @@ void uthread__registry_atfork_child(void)
 	if (t)
 		t->tid = (pid_t)syscall(SYS_gettid);
 }
+
+/* fn(t) for every slot ever handed out but main's and the caller's.  For a
+ * fork child only: no other thread runs, so nothing needs the lock. */
+void uthread__registry_each_other(void (*fn)(struct uthread *t))
+{
+	uint32_t n = __atomic_load_n(&nslots, __ATOMIC_ACQUIRE);
+
+	for (uint32_t slot = 2; slot < n; slot++) {
+		struct uthread *t = &chunks[slot / CHUNK_SLOTS][slot % CHUNK_SLOTS];
+		if (t != uthread__self_desc)
+			fn(t);
+	}
+}
