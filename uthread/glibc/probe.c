@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "annotate.h"
+#include "futex.h"
 #include "lock.h"
 #include "layout.h"
 
@@ -389,6 +391,9 @@ static bool probe_joinstate(char *tp, size_t sz)
 	return true;
 }
 
+/* 1 once the probe has made its last observation (a futex word). */
+static uint32_t probe_done;
+
 /*
  * Runs in a pthread: a thread block glibc built itself, so every field we
  * are about to imitate can be compared with the real thing.
@@ -397,13 +402,17 @@ static void *probe(void *unused)
 {
 	char *tp = uthread__arch_tp();
 	size_t sz = g.sizeof_pthread;
+	void *ok = NULL;
 
 	(void)unused;
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
 	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
 	    probe_joinstate(tp, sz))
-		return (void *)1;
-	return NULL;
+		ok = (void *)1;
+	/* Release: our observations are done before the joiner goes on. */
+	__atomic_store_n(&probe_done, 1, __ATOMIC_RELEASE);
+	uthread__futex_wake(&probe_done, 1, 1);
+	return ok;
 }
 
 static int do_init(void)
@@ -412,6 +421,10 @@ static int do_init(void)
 	const uint32_t *sizeof_pthread, *sizeof_key, *sizeof_keydata;
 
 	failed_transient = false;
+	/* A futex word, touched only atomically; pthread_join orders the
+	 * probe's findings for helgrind and DRD. */
+	UTHREAD__IGNORE(&probe_done, sizeof probe_done);
+	__atomic_store_n(&probe_done, 0, __ATOMIC_RELAXED);
 	const struct {
 		const char *name;
 		const void **to;
@@ -497,6 +510,15 @@ static int do_init(void)
 		failed_check = "one pthread can be created at start-up";
 		return EAGAIN; /* out of resources, not a layout problem */
 	}
+	/*
+	 * Join only once the probe has looked: up to glibc 2.42, pthread_join
+	 * writes the joiner into the probe's struct pthread (joinid), which
+	 * the probe would take for what its own calls changed (seen: the
+	 * getrandom check failing in test_fork_init under load).  Acquire
+	 * pairs with the probe's release.
+	 */
+	while (!__atomic_load_n(&probe_done, __ATOMIC_ACQUIRE))
+		(void)uthread__futex_wait(&probe_done, 0, 1, CLOCK_MONOTONIC, NULL);
 	pthread_join(pt, &ok);
 	if (ok)
 		return 0;
