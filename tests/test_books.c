@@ -135,11 +135,156 @@ static void join_in_a_fork_child_of_a_thread_only_the_parent_had_returns(void **
 	in_child(join_of_a_parent_thread_returns);
 }
 
-int main(void)
+/* ------------------------------------------------------------------ */
+/* Case 3: the last thread of a fork child ends it as exit(0) does      */
+/* ------------------------------------------------------------------ */
+
+static int pipe_w = -1;
+
+static void say_atexit(void)
+{
+	static const char msg[] = "[atexit ran]";
+
+	if (write(pipe_w, msg, sizeof msg - 1) < 0)
+		_exit(30);
+}
+
+/* Forks; in the child (this uthread alone), buffers text, registers an
+ * atexit handler and ends the thread: the child's last. */
+static void *fork_then_end(void *arg)
+{
+	pid_t *pid = arg;
+	FILE *out;
+
+	fflush(NULL);
+	*pid = fork();
+	if (*pid != 0)
+		return NULL;
+	out = fdopen(pipe_w, "w");
+	if (!out || setvbuf(out, NULL, _IOFBF, 4096) || atexit(say_atexit))
+		_exit(31);
+	fputs("[buffered]", out); /* flushed by exit(), not before */
+	pipe_w = dup(pipe_w);
+	if (pipe_w < 0)
+		_exit(32);
+	uthread_exit(NULL);
+	return NULL;
+}
+
+/*
+ * Regression: when the last thread of a fork child made from a uthread
+ * ended, the process ended with a bare exit system call: no atexit
+ * handler ran and buffered stdio was lost.  POSIX: it exits as if by
+ * exit(0).
+ */
+static int last_thread_of_a_fork_child_exits(void)
+{
+	int fd[2], st;
+	pid_t pid = -1;
+	uthread_t t;
+	char buf[128] = "";
+	ssize_t n, got = 0;
+
+	if (pipe(fd))
+		return 10;
+	pipe_w = fd[1];
+	if (uthread_create(&t, NULL, fork_then_end, &pid) || uthread_join(t, NULL))
+		return 11;
+	close(fd[1]);
+	if (pid < 0)
+		return 12;
+	while ((n = read(fd[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd[0]);
+	st = wait_for(pid, 10000);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "the child's status: %#x\n", st);
+		return 13;
+	}
+	if (!strstr(buf, "[buffered]") || !strstr(buf, "[atexit ran]")) {
+		fprintf(stderr, "the child wrote \"%s\"\n", buf);
+		return 14;
+	}
+	return 0;
+}
+
+static void the_last_thread_of_a_fork_child_runs_atexit_and_flushes_stdio(void **state)
+{
+	(void)state;
+	in_child(last_thread_of_a_fork_child_exits);
+}
+
+/*
+ * main calling glibc's pthread_exit while a uthread runs: the process
+ * lives on until the uthread, its last thread, ends, and then exits with
+ * status 0 and runs its atexit handlers.  Before uthreads were in glibc's
+ * count, main's pthread_exit took it to 0 and ended the process at once.
+ */
+static void *end_later(void *arg)
+{
+	static const char msg[] = "[uthread done]";
+
+	tu_sleep_ms(50);
+	if (write(*(int *)arg, msg, sizeof msg - 1) < 0)
+		_exit(40);
+	return NULL;
+}
+
+#define PTHREAD_EXIT_HELPER "--main-pthread-exits"
+
+/* An exec'd copy of this program (so that under valgrind it runs
+ * natively: the tool's leak check would count what main's stack held as
+ * lost once main has left): main starts a uthread and leaves. */
+static int main_pthread_exits(int fd)
+{
+	uthread_t t;
+
+	alarm(ALARM_S);
+	pipe_w = fd;
+	if (atexit(say_atexit) || uthread_create(&t, NULL, end_later, &pipe_w))
+		return 41;
+	pthread_exit(NULL);
+}
+
+static void the_process_outlives_mains_pthread_exit_until_its_last_uthread(void **state)
+{
+	int fd[2], st;
+	char buf[128] = "", self[4096], fdarg[16];
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	(void)state;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	assert_true(n > 0 && n < (ssize_t)sizeof self - 1);
+	self[n] = '\0';
+	assert_int_equal(pipe(fd), 0);
+	snprintf(fdarg, sizeof fdarg, "%d", fd[1]);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(fd[0]);
+		execl(self, self, PTHREAD_EXIT_HELPER, fdarg, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	while ((n = read(fd[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd[0]);
+	st = wait_for(pid, 10000);
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(buf, "[uthread done][atexit ran]");
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(join_in_a_fork_child_of_a_thread_only_the_parent_had_returns),
+		cmocka_unit_test(the_last_thread_of_a_fork_child_runs_atexit_and_flushes_stdio),
+		cmocka_unit_test(the_process_outlives_mains_pthread_exit_until_its_last_uthread),
 	};
 
+	if (argc == 3 && strcmp(argv[1], PTHREAD_EXIT_HELPER) == 0)
+		return main_pthread_exits(atoi(argv[2]));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

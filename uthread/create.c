@@ -121,6 +121,9 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	                 __ATOMIC_RELEASE);
 	handle = uthread__handle(t);
 	uthread__live_inc();
+	/* Counted before it runs, as pthread_create does: a creator that
+	 * ends at once must not find itself the process's last thread. */
+	uthread__tcb_count_thread();
 
 	/* The parent's copy of its mask is local: a detached child may end
 	 * and free t before clone returns here. */
@@ -140,6 +143,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	if (tid < 0) {
 		/* No thread ran: the word must read "ended" for the cache. */
 		*uthread__tcb_tid(b->tp) = 0;
+		(void)uthread__tcb_uncount_thread();
 		uthread__live_dec();
 		uthread__tcb_release(b->tp, t);
 		uthread__block_release(b);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -91,6 +92,11 @@ void uthread_exit(void *retval)
 	/* glibc's order: C++ thread_local destructors, then keys. */
 	uthread__tcb_leave();
 	uthread__keys_run_destructors();
+	/* The process's last thread ends it as if by exit(0) (POSIX), with
+	 * atexit handlers and stdio flushed: in a fork child, say, or after
+	 * main called pthread_exit. */
+	if (uthread__tcb_uncount_thread())
+		exit(0);
 	b = self->blk;
 	/* From now on uthread_gettid answers ESRCH.  Relaxed: readers
 	 * re-check the generation, not an ordering with our other stores. */

@@ -35,6 +35,11 @@ void uthread__tcb_leave(void) UTHREAD__HIDDEN;
 void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
 void uthread__tcb_forget_kernel_links(void) UTHREAD__HIDDEN;
 
+/* tcb.c: glibc's count of the process's threads, which a uthread is in
+ * from its creation to its end. */
+void uthread__tcb_count_thread(void) UTHREAD__HIDDEN;
+int uthread__tcb_uncount_thread(void) UTHREAD__HIDDEN;
+
 /* tcb.c: glibc's robust-list head, which uthread's robust mutexes share. */
 int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
 void **uthread__robust_head(void) UTHREAD__HIDDEN;

@@ -62,6 +62,7 @@ struct uthread__glibc_layout {
 	size_t getrandom_off;           /* vDSO getrandom state (2.41+), or 0 */
 	size_t joinstate_off;           /* joinstate (2.43+), or 0 */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
+	unsigned *nthreads;             /* __nptl_nthreads */
 };
 extern struct uthread__glibc_layout uthread__glibc UTHREAD__HIDDEN;
 

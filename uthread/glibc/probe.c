@@ -391,23 +391,40 @@ static bool probe_joinstate(char *tp, size_t sz)
 	return true;
 }
 
-/* 1 once the probe has made its last observation (a futex word). */
-static uint32_t probe_done;
-
 /*
  * Runs in a pthread: a thread block glibc built itself, so every field we
  * are about to imitate can be compared with the real thing.
  */
-static void *probe(void *unused)
+/*
+ * glibc's count of the process's threads (__nptl_nthreads): pthread_create
+ * counts a new thread before its clone, a thread's end takes it back, and
+ * the thread that takes it to 0 ends the process with exit(0) (nptl/
+ * pthread_create.c, sysdeps/nptl/libc_start_call_main.h).  Here it counts
+ * at least this pthread and its creator, which waits for it.  (Not exactly
+ * one more than the creator read before: other threads may come and go
+ * meanwhile, as test_fork_init's forker does.)
+ */
+static bool probe_nthreads(unsigned before)
+{
+	unsigned now = __atomic_load_n(g.nthreads, __ATOMIC_SEQ_CST);
+
+	CHECK(before >= 1 && now >= 2,
+	      "glibc's __nptl_nthreads counts the probe's pthread and its creator");
+	return true;
+}
+
+/* 1 once the probe has made its last observation (a futex word). */
+static uint32_t probe_done;
+
+static void *probe(void *arg)
 {
 	char *tp = uthread__arch_tp();
 	size_t sz = g.sizeof_pthread;
 	void *ok = NULL;
 
-	(void)unused;
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
 	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
-	    probe_joinstate(tp, sz))
+	    probe_joinstate(tp, sz) && probe_nthreads(*(const unsigned *)arg))
 		ok = (void *)1;
 	/* Release: our observations are done before the joiner goes on. */
 	__atomic_store_n(&probe_done, 1, __ATOMIC_RELEASE);
@@ -434,6 +451,7 @@ static int do_init(void)
 		{ "_dl_get_tls_static_info", (const void **)&g.get_tls_static_info },
 		{ "__call_tls_dtors", (const void **)&g.call_tls_dtors },
 		{ "__pthread_keys", (const void **)&g.pthread_keys },
+		{ "__nptl_nthreads", (const void **)&g.nthreads },
 		{ "_thread_db_pthread_tid", (const void **)&tid_d },
 		{ "_thread_db_pthread_list", (const void **)&list_d },
 		{ "_thread_db_sizeof_pthread", (const void **)&sizeof_pthread },
@@ -504,7 +522,8 @@ static int do_init(void)
 	pthread_attr_init(&pa);
 	pthread_attr_setstacksize(&pa, PROBE_STACK);
 	pthread_attr_setguardsize(&pa, PROBE_GUARD);
-	int cr = pthread_create(&pt, &pa, probe, NULL);
+	unsigned nthreads_before = __atomic_load_n(g.nthreads, __ATOMIC_SEQ_CST);
+	int cr = pthread_create(&pt, &pa, probe, &nthreads_before);
 	pthread_attr_destroy(&pa);
 	if (cr != 0) {
 		failed_check = "one pthread can be created at start-up";

@@ -238,3 +238,21 @@ void uthread__tcb_forget_kernel_links(void)
 	syscall(SYS_set_robust_list, NULL, 3 * sizeof(void *));
 }
 
+/*
+ * glibc's count of the process's threads, which counts uthreads too (from
+ * their creation to their end), so that, as for glibc's own threads, the
+ * last thread to end, whichever kind, ends the process with exit(0):
+ * atexit handlers run and stdio is flushed.  seq_cst, as glibc's own
+ * increment and decrement-and-test: whoever takes the count to 0 must see
+ * every other thread's decrement.
+ */
+void uthread__tcb_count_thread(void)
+{
+	__atomic_fetch_add(g.nthreads, 1, __ATOMIC_SEQ_CST);
+}
+
+/* 1 if the calling thread, ending, was the process's last. */
+int uthread__tcb_uncount_thread(void)
+{
+	return __atomic_sub_fetch(g.nthreads, 1, __ATOMIC_SEQ_CST) == 0;
+}
