@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <resolv.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -466,6 +467,73 @@ static void uthreads_that_call_getrandom_one_after_another_share_one_state(void 
 		skip();
 	}
 	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The resolver state (_res)                                            */
+/* ------------------------------------------------------------------ */
+
+#define RES_THREADS 8
+
+struct res_own {
+	int id, wrong, init_r;
+	void *state;
+	int ready, go;
+};
+
+static struct res_own res_threads[RES_THREADS];
+
+static void *set_own_retry(void *arg)
+{
+	struct res_own *r = arg;
+	int rounds = lu_scaled(20000);
+
+	r->init_r = res_init();
+	r->state = &_res;
+	_res.retry = 100 + r->id;
+	tu_set(&r->ready, 1);
+	tu_wait(&r->go, 1, 5000);
+	for (int i = 0; i < rounds; i++) {
+		if (_res.retry != 100 + r->id)
+			r->wrong++;
+		if (i % 64 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * Regression (issue 12, case 5): glibc gives each of its threads its own
+ * resolver state (_res, the RES_* options); every uthread shared the
+ * process's, main's, so eight threads setting their own _res.retry read
+ * another thread's value thousands of times.
+ */
+static void each_thread_has_its_own_resolver_state(void **state)
+{
+	uthread_t t[RES_THREADS];
+
+	(void)state;
+	memset(res_threads, 0, sizeof res_threads);
+	for (int i = 0; i < RES_THREADS; i++) {
+		res_threads[i].id = i;
+		assert_int_equal(uthread_create(&t[i], NULL, set_own_retry, &res_threads[i]), 0);
+	}
+	for (int i = 0; i < RES_THREADS; i++)
+		assert_true(tu_wait(&res_threads[i].ready, 1, 5000));
+	for (int i = 0; i < RES_THREADS; i++)
+		tu_set(&res_threads[i].go, 1);
+	for (int i = 0; i < RES_THREADS; i++)
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+	for (int i = 0; i < RES_THREADS; i++) {
+		assert_int_equal(res_threads[i].init_r, 0);
+		assert_ptr_not_equal(res_threads[i].state, &_res);
+		for (int j = 0; j < i; j++)
+			assert_ptr_not_equal(res_threads[i].state, res_threads[j].state);
+		if (res_threads[i].wrong)
+			print_error("thread %d read another's retry %d times\n", i,
+			            res_threads[i].wrong);
+		assert_int_equal(res_threads[i].wrong, 0);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1153,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(strerror_and_strerror_r_give_the_right_text_in_threads),
 		cmocka_unit_test(printf_of_floats_and_ctype_work_in_threads),
 		cmocka_unit_test(passwd_and_host_lookups_in_threads_match_the_main_thread),
+		cmocka_unit_test(each_thread_has_its_own_resolver_state),
 		cmocka_unit_test(errorcheck_and_recursive_pthread_mutexes_tell_threads_apart),
 		cmocka_unit_test(a_robust_mutex_left_locked_by_a_joined_thread_reports_owner_dead),
 		cmocka_unit_test(robust_mutexes_left_locked_by_detached_threads_report_owner_dead),

@@ -61,9 +61,17 @@ struct uthread__glibc_layout {
 	size_t specific_off;            /* pthread key data: specific[32] */
 	size_t getrandom_off;           /* vDSO getrandom state (2.41+), or 0 */
 	size_t joinstate_off;           /* joinstate (2.43+), or 0 */
+	size_t res_off;                 /* the thread's resolver state */
+	ptrdiff_t resp_off;             /* libc's __resp, in static TLS */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 	unsigned *nthreads;             /* __nptl_nthreads */
 };
 extern struct uthread__glibc_layout uthread__glibc UTHREAD__HIDDEN;
+
+/* resolver.c: the calling thread's resolver state, its size, and closing
+ * one (sockets, name-server addresses) if it was used. */
+size_t uthread__res_size(void) UTHREAD__HIDDEN;
+void *uthread__res_self(void) UTHREAD__HIDDEN;
+void uthread__res_close(void *res) UTHREAD__HIDDEN;
 
 #endif

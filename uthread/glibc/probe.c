@@ -354,6 +354,28 @@ static bool probe_keys(char *tp)
 }
 
 /*
+ * The resolver state: glibc gives each thread its own struct __res_state
+ * (struct pthread.res) and points libc's TLS variable __resp
+ * (GLIBC_PRIVATE) at it when the thread starts; the public __res_state(),
+ * which _res expands to, returns __resp.  A uthread gets the same.
+ */
+static bool probe_resolver(const char *tp, size_t sz)
+{
+	const char *res = uthread__res_self();
+	char **resp = private_sym("__resp"); /* this thread's instance */
+
+	CHECK(resp != NULL, "glibc exports the GLIBC_PRIVATE symbol __resp");
+	CHECK(res > tp && res + uthread__res_size() <= tp + sz,
+	      "__res_state() is inside struct pthread in a new pthread");
+	CHECK(*resp == res, "glibc's __resp holds what __res_state() returns");
+	CHECK((char *)resp < tp && (char *)resp >= tp - uthread__tcb_span_below(),
+	      "glibc's __resp is in the static TLS below the thread pointer");
+	g.res_off = (size_t)(res - tp);
+	g.resp_off = (char *)resp - tp;
+	return true;
+}
+
+/*
  * glibc 2.43 (5da15b15ad, f7648bf443) keeps a thread's join state in a word
  * of its own (joinstate: EXITED 0, EXITING 1, JOINABLE 2, DETACHED 3), and
  * pthread_getschedparam and its kin answer ESRCH for a thread whose word
@@ -424,6 +446,7 @@ static void *probe(void *arg)
 
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
 	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
+	    probe_resolver(tp, sz) &&
 	    probe_joinstate(tp, sz) && probe_nthreads(*(const unsigned *)arg))
 		ok = (void *)1;
 	/* Release: our observations are done before the joiner goes on. */

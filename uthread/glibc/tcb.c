@@ -106,6 +106,8 @@ int uthread__tcb_build(struct uthread__block *b, struct uthread *t)
 		*(uintptr_t *)(tp + g.getrandom_off) = t->getrandom_state;
 		t->getrandom_state = 0;
 	}
+	/* Its own resolver state (_res), as glibc's start_thread sets. */
+	*(char **)(tp + g.resp_off) = tp + g.res_off;
 	/* glibc 2.43: a live thread's join state is not EXITED (0), or
 	 * pthread_getschedparam and its kin answer ESRCH. */
 	if (g.joinstate_off)
@@ -194,7 +196,8 @@ void uthread__tcb_enter(void)
  * In the ending thread, what glibc's own thread exit does: C++ thread_local
  * and __cxa_thread_atexit destructors, then pthread key destructors; and
  * libc's dlerror state, released through dlerror() itself (the first call
- * hands out a pending message, the second frees it).
+ * hands out a pending message, the second frees it), and its resolver
+ * state.
  */
 void uthread__tcb_leave(void)
 {
@@ -202,6 +205,7 @@ void uthread__tcb_leave(void)
 	pthread_keys_leave(uthread__arch_tp());
 	(void)dlerror();
 	(void)dlerror();
+	uthread__res_close(uthread__arch_tp() + g.res_off);
 }
 
 /*
