@@ -230,6 +230,84 @@ static void *end_later(void *arg)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Case 4: glibc's pthread_exit in a uthread                            */
+/* ------------------------------------------------------------------ */
+
+static int cleanups_run; /* a nibble per handler, in the order they ran */
+static int detached_done; /* tu_set by the detached thread's outer handler */
+
+static void cleanup_note(void *arg)
+{
+	cleanups_run = cleanups_run << 4 | (int)(intptr_t)arg;
+}
+
+static void cleanup_last(void *arg)
+{
+	cleanup_note(arg);
+	tu_set(&detached_done, 1);
+}
+
+/* Frames between the start routine and pthread_exit, for the unwinder. */
+static void __attribute__((noinline)) exit_here(void)
+{
+	pthread_exit((void *)0x5eed);
+}
+
+static void __attribute__((noinline)) deeper(void)
+{
+	exit_here();
+}
+
+static void __attribute__((noinline)) deep_exit(void)
+{
+	deeper();
+}
+
+static void *exits_through_glibc(void *arg)
+{
+	pthread_cleanup_push(arg ? cleanup_last : cleanup_note, (void *)1);
+	pthread_cleanup_push(cleanup_note, (void *)2);
+	deep_exit();
+	pthread_cleanup_pop(0);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+/*
+ * Regression: glibc's pthread_exit() in a uthread (a library ending its
+ * calling thread, say) was SIGSEGV in unwind_stop: the thread's cleanup
+ * jump buffer was NULL.  It must end the thread as uthread_exit does,
+ * running the cleanup handlers (innermost first), with its value reaching
+ * uthread_join.  Detached too.
+ */
+static int pthread_exit_ends_a_uthread(void)
+{
+	uthread_attr_t a;
+	uthread_t t;
+	void *r = NULL;
+
+	cleanups_run = 0;
+	if (uthread_create(&t, NULL, exits_through_glibc, NULL) || uthread_join(t, &r))
+		return 10;
+	if (r != (void *)0x5eed || cleanups_run != 0x21)
+		return 11;
+	/* Detached: it frees itself. */
+	detached_done = 0;
+	if (uthread_attr_init(&a) || uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED) ||
+	    uthread_create(&t, &a, exits_through_glibc, &detached_done))
+		return 12;
+	if (!tu_wait(&detached_done, 1, TIMEOUT_MS))
+		return 13;
+	return cleanups_run == 0x2121 ? 0 : 14;
+}
+
+static void glibcs_pthread_exit_in_a_uthread_ends_it_with_its_value(void **state)
+{
+	(void)state;
+	in_child(pthread_exit_ends_a_uthread);
+}
+
 #define PTHREAD_EXIT_HELPER "--main-pthread-exits"
 
 /* An exec'd copy of this program (so that under valgrind it runs
@@ -282,6 +360,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(join_in_a_fork_child_of_a_thread_only_the_parent_had_returns),
 		cmocka_unit_test(the_last_thread_of_a_fork_child_runs_atexit_and_flushes_stdio),
 		cmocka_unit_test(the_process_outlives_mains_pthread_exit_until_its_last_uthread),
+		cmocka_unit_test(glibcs_pthread_exit_in_a_uthread_ends_it_with_its_value),
 	};
 
 	if (argc == 3 && strcmp(argv[1], PTHREAD_EXIT_HELPER) == 0)

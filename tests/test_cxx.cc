@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -263,6 +264,59 @@ void exceptions_thrown_in_threads_are_caught_in_the_same_thread(void **)
 }
 
 // ------------------------------------------------------------------
+// glibc's pthread_exit unwinds a uthread's stack
+// ------------------------------------------------------------------
+
+struct UnwindLog {
+	int destroyed = 0, rethrown = 0;
+};
+
+struct Guard {
+	UnwindLog *log;
+	int id;
+	~Guard() { log->destroyed = log->destroyed * 10 + id; }
+};
+
+[[gnu::noinline]] void exit_under_guards(UnwindLog *log)
+{
+	Guard inner{ log, 2 };
+	try {
+		pthread_exit(reinterpret_cast<void *>(log));
+	} catch (...) {
+		// glibc's forced unwind passes through catch (...) blocks that
+		// rethrow, as with pthreads.
+		log->rethrown++;
+		throw;
+	}
+}
+
+void *exits_with_guards(void *arg)
+{
+	auto *log = static_cast<UnwindLog *>(arg);
+	Guard outer{ log, 1 };
+
+	exit_under_guards(log);
+	return nullptr;
+}
+
+// Issue 12, case 4: pthread_exit in a uthread unwinds it as glibc unwinds
+// its own threads: local objects' destructors run innermost first, and a
+// catch (...) that rethrows sees the forced unwind; the value reaches
+// uthread_join.
+void pthread_exit_in_a_thread_runs_the_destructors_of_its_stack_objects(void **)
+{
+	UnwindLog log;
+	uthread_t t;
+	void *ret = nullptr;
+
+	assert_int_equal(uthread_create(&t, nullptr, exits_with_guards, &log), 0);
+	assert_int_equal(uthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, &log);
+	assert_int_equal(log.destroyed, 21);
+	assert_int_equal(log.rethrown, 1);
+}
+
+// ------------------------------------------------------------------
 // Strings and streams
 // ------------------------------------------------------------------
 
@@ -358,6 +412,7 @@ int main()
 		cmocka_unit_test(thread_local_destructors_run_in_detached_threads),
 		cmocka_unit_test(thread_local_objects_are_destroyed_in_reverse_order_of_construction),
 		cmocka_unit_test(exceptions_thrown_in_threads_are_caught_in_the_same_thread),
+		cmocka_unit_test(pthread_exit_in_a_thread_runs_the_destructors_of_its_stack_objects),
 		cmocka_unit_test(strings_and_streams_work_in_threads),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -4,8 +4,11 @@
  * thread block, then one raw clone.  Also the new thread's first C code.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,7 +69,29 @@ static void start(void *arg)
 	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
 	                      != UTHREAD__DETACHED);
 	vg_restore_signals(&self->sigmask);
-	uthread_exit(self->start(self->arg));
+	/*
+	 * Where glibc's pthread_exit (called by the start routine or anything
+	 * it calls) unwinds the stack to, as in glibc's own start_thread: the
+	 * buffer's private words (previous buffer, old-style cleanup) empty.
+	 */
+	__pthread_unwind_buf_t unwind;
+	/* The buffer is smaller than a jmp_buf: no signal mask is saved
+	 * (savemask 0), as in glibc's start_thread, which silences the same
+	 * warning.  A jmp_buf here would make this frame 100 bytes deeper
+	 * than a pthread's first frame. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+	if (__sigsetjmp((struct __jmp_buf_tag *)(void *)unwind.__cancel_jmp_buf, 0) == 0) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+		memset(unwind.__pad, 0, sizeof unwind.__pad);
+		uthread__tcb_set_unwind_buf(&unwind);
+		uthread_exit(self->start(self->arg));
+	}
+	uthread_exit(uthread__tcb_exit_value());
 }
 
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,

@@ -35,6 +35,11 @@ void uthread__tcb_leave(void) UTHREAD__HIDDEN;
 void uthread__tcb_release(char *tp, struct uthread *t) UTHREAD__HIDDEN;
 void uthread__tcb_forget_kernel_links(void) UTHREAD__HIDDEN;
 
+/* tcb.c: where glibc's pthread_exit in a uthread unwinds to, and the value
+ * it was given. */
+void uthread__tcb_set_unwind_buf(void *buf) UTHREAD__HIDDEN;
+void *uthread__tcb_exit_value(void) UTHREAD__HIDDEN;
+
 /* tcb.c: glibc's count of the process's threads, which a uthread is in
  * from its creation to its end. */
 void uthread__tcb_count_thread(void) UTHREAD__HIDDEN;

@@ -62,6 +62,8 @@ struct uthread__glibc_layout {
 	size_t getrandom_off;           /* vDSO getrandom state (2.41+), or 0 */
 	size_t joinstate_off;           /* joinstate (2.43+), or 0 */
 	size_t res_off;                 /* the thread's resolver state */
+	size_t cleanup_jmp_buf_off;     /* where pthread_exit unwinds to */
+	size_t result_off;              /* what pthread_exit stores */
 	ptrdiff_t resp_off;             /* libc's __resp, in static TLS */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 	unsigned *nthreads;             /* __nptl_nthreads */

@@ -376,6 +376,85 @@ static bool probe_resolver(const char *tp, size_t sz)
 }
 
 /*
+ * How glibc's pthread_exit ends a thread: it stores the value in struct
+ * pthread (result), then unwinds the stack to the jump buffer the thread's
+ * cleanup_jmp_buf word names, which start_thread set before the start
+ * routine (nptl/pthread_exit.c, unwind.c).  cleanup_jmp_buf is the word
+ * __pthread_register_cancel (public: pthread_cleanup_push uses it) points
+ * at the buffer it is given.  result is the word holding what a pthread
+ * of the probe's returned, seen from a thread_local destructor of its,
+ * which start_thread runs after storing it.  (Not by calling pthread_exit
+ * here: its first unwind dlopens libgcc_s, and a fork landing in that
+ * dlopen left a child whose own dlopen failed an assertion of ld.so.)
+ */
+static char result_magic;
+static size_t result_found;
+
+static void find_result(void *arg)
+{
+	const char *tp = uthread__arch_tp();
+	size_t sz = *(const size_t *)arg;
+
+	for (size_t off = 0; off + sizeof(void *) <= sz; off += sizeof(void *))
+		if (*(void *const *)(tp + off) == &result_magic)
+			result_found = result_found ? (size_t)-1 : off; /* one only */
+}
+
+/* Registers find_result as a thread_local destructor (what C++ compilers
+ * call for one), for an object of this library. */
+static void *return_magic(void *arg)
+{
+	int (*thread_atexit)(void (*)(void *), void *, void *) =
+		(int (*)(void (*)(void *), void *, void *))dlsym(RTLD_DEFAULT,
+		                                                 "__cxa_thread_atexit_impl");
+
+	if (!thread_atexit || thread_atexit(find_result, arg, &result_magic))
+		return NULL;
+	return &result_magic;
+}
+
+static bool probe_exit(char *tp, size_t sz)
+{
+	__pthread_unwind_buf_t buf;
+	pthread_t pt;
+	void *r = NULL;
+	char *snap = malloc(sz);
+	size_t off[4];
+
+	CHECK_AGAIN(snap != NULL, "malloc works in the probe thread");
+	memcpy(snap, tp, sz);
+	__pthread_register_cancel(&buf);
+	int n = changed_words(tp, snap, sz, off, 4);
+	g.cleanup_jmp_buf_off = 0;
+	for (int i = 0; i < n && i < 4; i++)
+		if (*(void **)(tp + off[i]) == &buf)
+			g.cleanup_jmp_buf_off = off[i];
+	__pthread_unregister_cancel(&buf);
+	free(snap);
+	CHECK(g.cleanup_jmp_buf_off, "__pthread_register_cancel points a word of struct "
+	                             "pthread (cleanup_jmp_buf) at its buffer");
+
+	/* The probe's own odd stack size, so that glibc's stack cache does
+	 * not hand this stack on to a later default-size pthread (one still
+	 * running at exit would make memcheck call its dtv lost). */
+	pthread_attr_t pa;
+	result_found = 0;
+	pthread_attr_init(&pa);
+	pthread_attr_setstacksize(&pa, PROBE_STACK);
+	pthread_attr_setguardsize(&pa, PROBE_GUARD);
+	int cr = pthread_create(&pt, &pa, return_magic, &sz);
+	pthread_attr_destroy(&pa);
+	CHECK_AGAIN(cr == 0, "the probe can create a pthread");
+	pthread_join(pt, &r);
+	CHECK_AGAIN(r == &result_magic, "__cxa_thread_atexit_impl works in the probe");
+	CHECK(result_found && result_found != (size_t)-1,
+	      "a thread's value is in one word of struct pthread (result) when its "
+	      "thread_local destructors run");
+	g.result_off = result_found;
+	return true;
+}
+
+/*
  * glibc 2.43 (5da15b15ad, f7648bf443) keeps a thread's join state in a word
  * of its own (joinstate: EXITED 0, EXITING 1, JOINABLE 2, DETACHED 3), and
  * pthread_getschedparam and its kin answer ESRCH for a thread whose word
@@ -446,7 +525,7 @@ static void *probe(void *arg)
 
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
 	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
-	    probe_resolver(tp, sz) &&
+	    probe_resolver(tp, sz) && probe_exit(tp, sz) &&
 	    probe_joinstate(tp, sz) && probe_nthreads(*(const unsigned *)arg))
 		ok = (void *)1;
 	/* Release: our observations are done before the joiner goes on. */

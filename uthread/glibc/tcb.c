@@ -260,3 +260,20 @@ int uthread__tcb_uncount_thread(void)
 {
 	return __atomic_sub_fetch(g.nthreads, 1, __ATOMIC_SEQ_CST) == 0;
 }
+
+/*
+ * glibc's pthread_exit in a uthread: it unwinds the stack to the jump
+ * buffer the thread's cleanup_jmp_buf names, running cleanup handlers and
+ * C++ destructors on the way, as for its own threads.  The calling thread
+ * names buf (a __pthread_unwind_buf_t its start frame set up); once
+ * unwound there, the value pthread_exit was given is tcb_exit_value().
+ */
+void uthread__tcb_set_unwind_buf(void *buf)
+{
+	*(void **)(uthread__arch_tp() + g.cleanup_jmp_buf_off) = buf;
+}
+
+void *uthread__tcb_exit_value(void)
+{
+	return *(void **)(uthread__arch_tp() + g.result_off);
+}
