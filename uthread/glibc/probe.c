@@ -104,15 +104,24 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-/* The offsets from tp of the words that differ between snap and tp now,
- * at most max of them; how many differ. */
+/* The rseq area's span, when it lies inside struct pthread (glibc up to
+ * 2.40): set by probe_rseq before any diff. */
+static size_t rseq_lo, rseq_hi;
+
+/*
+ * The offsets from tp of the words that differ between snap and tp now,
+ * at most max of them; how many differ.  Not counting the rseq area: the
+ * kernel rewrites its cpu ids whenever the thread moves to another CPU
+ * (seen: a getrandom check that a migration failed under load).
+ */
 static int changed_words(const char *tp, const char *snap, size_t sz,
                          size_t *off, int max)
 {
 	int n = 0;
 
 	for (size_t o = 0; o + sizeof(uintptr_t) <= sz; o += sizeof(uintptr_t)) {
-		if (*(const uintptr_t *)(tp + o) == *(const uintptr_t *)(snap + o))
+		if (*(const uintptr_t *)(tp + o) == *(const uintptr_t *)(snap + o) ||
+		    (o + sizeof(uintptr_t) > rseq_lo && o < rseq_hi))
 			continue;
 		if (n < max)
 			off[n] = o;
@@ -187,6 +196,11 @@ static bool probe_rseq(char *tp, size_t sz)
 		      "with the kernel (a second registration is EBUSY)");
 	}
 	g.rseq_off = off;
+	rseq_lo = rseq_hi = 0;
+	if (off >= 0) {
+		rseq_lo = (size_t)off;
+		rseq_hi = rseq_lo + len;
+	}
 	return true;
 }
 
