@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -202,12 +204,166 @@ static void null_control_or_init_is_einval(void **state)
 	assert_int_equal(plain_runs, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* An init cut short is started over (issue 12, case 10)                */
+/* ------------------------------------------------------------------ */
+
+static uthread_once_t cut_once;
+static int in_init, release_init, second_runs;
+
+static void second_init(void)
+{
+	__atomic_fetch_add(&second_runs, 1, __ATOMIC_RELAXED);
+}
+
+/* Blocks inside init until released. */
+static void held_init(void)
+{
+	tu_set(&in_init, 1);
+	tu_wait(&release_init, 1, -1);
+}
+
+static void *run_held_init(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)uthread_once(&cut_once, held_init);
+}
+
+static int child_runs_init(void *unused)
+{
+	(void)unused;
+	alarm(20);
+	if (uthread_once(&cut_once, second_init) || second_runs != 1)
+		return 10;
+	/* And it is done now. */
+	return uthread_once(&cut_once, second_init) == 0 && second_runs == 1 ? 0 : 11;
+}
+
+/*
+ * Regression: a fork while another thread ran the init left a child whose
+ * uthread_once waited for ever for a runner it does not have.  The child
+ * runs the init itself; the parent's runner finishes as usual.
+ */
+static void a_fork_child_runs_an_init_its_parent_was_running(void **state)
+{
+	uthread_t t;
+	void *r = (void *)1;
+	int st;
+
+	(void)state;
+	cut_once = UTHREAD_ONCE_INIT;
+	in_init = release_init = second_runs = 0;
+	assert_int_equal(uthread_create(&t, NULL, run_held_init, NULL), 0);
+	assert_true(tu_wait(&in_init, 1, 5000));
+	st = tu_in_child(child_runs_init, NULL);
+	tu_set(&release_init, 1);
+	assert_int_equal(uthread_join(t, &r), 0);
+	assert_null(r);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(second_runs, 0); /* not in the parent */
+}
+
+static int ending_kind; /* 0: uthread_exit, 1: pthread_exit */
+static int sleeper_waits;
+
+static void ending_init(void)
+{
+	/* Let a second caller go to sleep on the control first. */
+	tu_set(&in_init, 1);
+	tu_wait(&sleeper_waits, 1, 5000);
+	tu_sleep_ms(20);
+	if (ending_kind == 0)
+		uthread_exit((void *)7);
+	pthread_exit((void *)7);
+}
+
+static void *run_ending_init(void *arg)
+{
+	(void)arg;
+	(void)uthread_once(&cut_once, ending_init);
+	return NULL; /* not reached */
+}
+
+static void *sleep_on_control(void *arg)
+{
+	(void)arg;
+	tu_set(&sleeper_waits, 1);
+	return (void *)(intptr_t)uthread_once(&cut_once, second_init);
+}
+
+static int init_ends_its_thread(void *kind)
+{
+	uthread_t t, sleeper;
+	pthread_t pt;
+	void *r = NULL;
+
+	alarm(20);
+	ending_kind = (int)(intptr_t)kind & 1;
+	cut_once = UTHREAD_ONCE_INIT;
+	in_init = sleeper_waits = second_runs = 0;
+	if ((intptr_t)kind & 2) { /* a pthread runs the init */
+		if (pthread_create(&pt, NULL, run_ending_init, NULL))
+			return 10;
+	} else if (uthread_create(&t, NULL, run_ending_init, NULL)) {
+		return 10;
+	}
+	if (!tu_wait(&in_init, 1, 5000) ||
+	    uthread_create(&sleeper, NULL, sleep_on_control, NULL))
+		return 11;
+	if ((intptr_t)kind & 2 ? pthread_join(pt, &r) : uthread_join(t, &r))
+		return 12;
+	if (r != (void *)7)
+		return 13;
+	/* The sleeper was woken and ran the init itself. */
+	if (uthread_join(sleeper, &r) || r != NULL || second_runs != 1)
+		return 14;
+	/* Done now: later callers return at once. */
+	return uthread_once(&cut_once, second_init) == 0 && second_runs == 1 ? 0 : 15;
+}
+
+static void check_ending(intptr_t kind)
+{
+	int st = tu_in_child(init_ends_its_thread, (void *)kind);
+
+	assert_true(WIFEXITED(st)); /* SIGALRM: a caller hung */
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/*
+ * Regression: an init that ended its thread (uthread_exit) left the
+ * control running for ever, and every later caller hung.  glibc starts
+ * it over: so does uthread_once, for uthread_exit and for glibc's
+ * pthread_exit, in a uthread or a pthread.
+ */
+static void an_init_that_calls_uthread_exit_is_started_over(void **state)
+{
+	(void)state;
+	check_ending(0);
+}
+
+static void an_init_that_calls_pthread_exit_in_a_uthread_is_started_over(void **state)
+{
+	(void)state;
+	check_ending(1);
+}
+
+static void an_init_that_calls_pthread_exit_in_a_pthread_is_started_over(void **state)
+{
+	(void)state;
+	check_ending(3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(slow_init_raced_by_sixteen_threads_runs_once_and_all_wait_for_it),
 		cmocka_unit_test(thousand_controls_raced_by_four_threads_each_run_exactly_once),
 		cmocka_unit_test(null_control_or_init_is_einval),
+		cmocka_unit_test(a_fork_child_runs_an_init_its_parent_was_running),
+		cmocka_unit_test(an_init_that_calls_uthread_exit_is_started_over),
+		cmocka_unit_test(an_init_that_calls_pthread_exit_in_a_uthread_is_started_over),
+		cmocka_unit_test(an_init_that_calls_pthread_exit_in_a_pthread_is_started_over),
 	};
 
 	su_watchdog(60);

@@ -83,6 +83,9 @@ void uthread_exit(void *retval)
 	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN ||
 	    UTHREAD__WORD_STATE(self->word) == UTHREAD__ENDING)
 		pthread_exit(retval);
+	/* An init this thread runs for uthread_once will never finish: the
+	 * next caller starts it over (glibc's pthread_once does the same). */
+	uthread__once_abandon_all();
 	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN) {
 		uthread__keys_run_destructors();
 		main_exit(retval);

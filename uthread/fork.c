@@ -187,6 +187,16 @@ static void forget_parent_thread(struct uthread *t)
 	t->vg_id = NULL;
 }
 
+/* Forks this process's threads have made, counted in each child (what
+ * once.c tells a runner in the parent by). */
+static uint32_t fork_gen;
+
+uint32_t uthread__fork_generation(void)
+{
+	/* Relaxed: it changes only in a fork child, before any other thread. */
+	return __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+}
+
 static void child(void)
 {
 	/* Only this thread is left: its own calls (if it forked from inside
@@ -198,6 +208,7 @@ static void child(void)
 	uthread__stack_atfork_child();
 	uthread__live_atfork_child();
 	uthread__registry_each_other(forget_parent_thread);
+	__atomic_store_n(&fork_gen, fork_gen + 1, __ATOMIC_RELAXED);
 }
 
 /*

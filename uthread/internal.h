@@ -158,6 +158,12 @@ struct dl_phdr_info;
 int uthread__iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
                           void *data) UTHREAD__HIDDEN;
 
+/* fork.c: how many forks led to this process (once.c). */
+uint32_t uthread__fork_generation(void) UTHREAD__HIDDEN;
+
+/* once.c: the ending thread gives up the inits it is running. */
+void uthread__once_abandon_all(void) UTHREAD__HIDDEN;
+
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
 
