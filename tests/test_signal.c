@@ -3,7 +3,9 @@
  * test_signal: uthread_kill aims a signal at one thread; uthread_sigmask
  * changes only the calling thread's mask.
  */
+#define _GNU_SOURCE
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -232,6 +234,91 @@ static void handlers_in_brand_new_threads_see_a_whole_thread(void **state)
 	assert_true(alrm_in_threads > 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* A kill racing with its target's end (issue 12, case 9)               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * This program's syscall(), which libuthread's calls reach too: when
+ * armed with a tid, a tgkill aimed at it first lets the target end (race)
+ * and waits up to 300 ms for the kernel to let it go.  That widens, to
+ * certainty, the window between uthread_kill's look at the tid and its
+ * signal.
+ */
+static pid_t race_tid;        /* armed: a tgkill at this tid waits */
+static int race_go;           /* tu_set: the target may end now */
+static int race_vanished;     /* the target was gone before the tgkill */
+
+static long (*real_syscall)(long, ...);
+
+/* Before any thread: the interposer only reads it. */
+__attribute__((constructor)) static void find_real_syscall(void)
+{
+	real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	TU_UNTRACKED(&race_tid); /* read by every thread's system calls */
+}
+
+long syscall(long number, ...)
+{
+	long a[6];
+	va_list ap;
+
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	pid_t armed = __atomic_load_n(&race_tid, __ATOMIC_ACQUIRE);
+	if (number == SYS_tgkill && armed && a[1] == armed) {
+		pid_t tid = armed;
+		__atomic_store_n(&race_tid, 0, __ATOMIC_RELAXED);
+		tu_set(&race_go, 1);
+		long long end = tu_deadline_ms(300);
+		while (tu_task_exists(tid) && tu_now_ms() < end)
+			tu_sleep_ms(2);
+		race_vanished = !tu_task_exists(tid);
+	}
+	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static void *end_when_told(void *arg)
+{
+	(void)arg;
+	tu_wait(&race_go, 1, -1);
+	return NULL;
+}
+
+/*
+ * Regression: uthread_kill read the target's tid, and if the target ended
+ * before the signal was sent, the tid could already name a newer thread,
+ * which got the signal.  glibc 2.34 and later hold the target's exit
+ * until the signal is queued (a per-thread exit lock); so does uthread:
+ * here the target, told to end during the kill, is still there when the
+ * signal is sent, and gets it.
+ */
+static void a_target_ending_during_kill_cannot_end_before_the_signal(void **state)
+{
+	uthread_t t;
+	pid_t tid;
+
+	(void)state;
+	handled = 0;
+	handled_on = 0;
+	race_go = race_vanished = 0;
+	signal(SIGUSR1, on_usr1);
+	assert_int_equal(uthread_create(&t, NULL, end_when_told, NULL), 0);
+	assert_int_equal(uthread_gettid(t, &tid), 0);
+	__atomic_store_n(&race_tid, tid, __ATOMIC_RELEASE);
+	int r = uthread_kill(t, SIGUSR1);
+	__atomic_store_n(&race_tid, 0, __ATOMIC_RELAXED);
+	tu_set(&race_go, 1);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_false(race_vanished);
+	assert_int_equal(r, 0);
+	assert_int_equal(tu_get(&handled), 1);
+	assert_int_equal(handled_on, tid);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +328,7 @@ int main(void)
 		cmocka_unit_test(sigmask_rejects_a_bad_how_and_reports_the_old_mask),
 		cmocka_unit_test(a_new_thread_starts_with_its_creators_mask),
 		cmocka_unit_test(handlers_in_brand_new_threads_see_a_whole_thread),
+		cmocka_unit_test(a_target_ending_during_kill_cannot_end_before_the_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "futex.h"
+#include "lock.h"
 #include "annotate.h"
 
 static uint32_t live;         /* uthreads created and not yet ended */
@@ -102,8 +103,12 @@ void uthread_exit(void *retval)
 		exit(0);
 	b = self->blk;
 	/* From now on uthread_gettid answers ESRCH.  Relaxed: readers
-	 * re-check the generation, not an ordering with our other stores. */
+	 * re-check the generation, not an ordering with our other stores.
+	 * Under the exit lock: a uthread_kill that read our tid before has
+	 * sent its signal by now (to us, still alive). */
+	uthread__lock(&self->exit_lock);
 	__atomic_store_n(&self->tid, 0, __ATOMIC_RELAXED);
+	uthread__unlock(&self->exit_lock);
 
 	/*
 	 * Decide who frees the remains.  Competing party: a detacher.  If our

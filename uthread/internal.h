@@ -61,6 +61,13 @@ struct uthread {
 	 * uthread_gettid never reads memory that may be unmapped.
 	 */
 	pid_t tid;
+	/*
+	 * Held by uthread_kill from its look at tid to its signal, and by the
+	 * thread ending, around its clearing of tid: a thread cannot end (and
+	 * its tid go to a newer thread) between a kill's look and its signal.
+	 * A uthread__lock_t (lock.h).
+	 */
+	uint32_t exit_lock;
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
 	void *vg_id;                  /* its pthread_self(): helgrind/DRD's name */
 	void *(*start)(void *);

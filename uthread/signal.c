@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lock.h"
 
 int uthread_kill(uthread_t thread, int sig)
 {
@@ -25,14 +26,35 @@ int uthread_kill(uthread_t thread, int sig)
 	 */
 	if (sig >= __SIGRTMIN && sig < SIGRTMIN)
 		return EINVAL;
+	uint32_t gen;
+	struct uthread *t = uthread__desc_lookup(thread, &gen);
+	if (!t)
+		return ESRCH;
+	/* Ourselves: alive for sure, and our own exit lock may be held by
+	 * the code this signal handler (if it is one) interrupted. */
+	if (t == uthread__self_desc) {
+		r = uthread_gettid(thread, &tid);
+		if (r)
+			return r;
+		return syscall(SYS_tgkill, getpid(), tid, sig) == 0 ? 0 : errno;
+	}
+	/*
+	 * Hold the target's exit lock from the look at its tid to the signal:
+	 * the target cannot end meanwhile, so the tid cannot have gone to a
+	 * newer thread (as glibc 2.34's pthread_kill).  Every signal blocked
+	 * meanwhile: a handler of ours that killed the same thread would wait
+	 * for the lock we hold.
+	 */
+	uint64_t all = ~(uint64_t)0, old;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
+	uthread__lock(&t->exit_lock);
 	r = uthread_gettid(thread, &tid);
-	if (r)
-		return r;
 	/* tgkill, not tkill: a tid reused by another process is not hit. */
-	if (syscall(SYS_tgkill, getpid(), tid, sig) == 0)
-		return 0;
-	/* ESRCH: it ended between the lookup and the signal. */
-	return errno;
+	if (r == 0 && syscall(SYS_tgkill, getpid(), tid, sig) != 0)
+		r = errno;
+	uthread__unlock(&t->exit_lock);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
+	return r;
 }
 
 int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset)
