@@ -32,28 +32,9 @@
  * the thread that took the lock over.  Under them the tests of an owner's
  * death are skipped; memcheck and native runs do them all.
  */
-static int under_a_thread_checker(void)
-{
-	char line[512];
-	int found = 0;
-	FILE *f;
-
-	if (!tu_on_valgrind())
-		return 0;
-	if (tu_on_drd())
-		return 1;
-	f = fopen("/proc/self/maps", "r");
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f))
-		found = strstr(line, "vgpreload_helgrind") != NULL;
-	fclose(f);
-	return found;
-}
-
 #define SKIP_UNDER_A_THREAD_CHECKER() \
 	do { \
-		if (under_a_thread_checker()) \
+		if (tu_on_thread_checker()) \
 			skip(); \
 	} while (0)
 

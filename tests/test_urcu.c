@@ -799,16 +799,11 @@ static void list_readers_never_see_a_node_the_writer_freed(void **state)
  */
 static int on_a_thread_checker(void)
 {
-#if defined(TU_HAVE_VALGRIND) && __has_include(<valgrind/memcheck.h>)
-	char byte = 0, vbits;
-
-	/* Only memcheck answers this request (1: done); others leave 0. */
-	if (tu_on_valgrind() && VALGRIND_GET_VBITS(&byte, &vbits, 1) != 1) {
+	if (tu_on_thread_checker()) {
 		printf("SKIP: helgrind and DRD cannot follow liburcu's grace "
 		       "periods; run under memcheck or natively\n");
 		return 1;
 	}
-#endif
 	return 0;
 }
 

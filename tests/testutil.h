@@ -73,6 +73,10 @@ static inline int tu_in_child(int (*fn)(void *), void *arg)
 #include <valgrind/valgrind.h>
 #define TU_HAVE_VALGRIND 1
 #endif
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define TU_HAVE_MEMCHECK_H 1
+#endif
 #endif
 
 /* Nonzero under valgrind: long loops scale their counts down with it. */
@@ -127,6 +131,20 @@ static inline int tu_on_drd(void)
 {
 #if defined(TU_HAVE_VALGRIND) && defined(DRD_GET_VALGRIND_THREADID)
 	return DRD_GET_VALGRIND_THREADID != 0;
+#else
+	return 0;
+#endif
+}
+
+/* Nonzero under helgrind or DRD (a thread checker): valgrind runs the
+ * program, and its tool is not memcheck, the only one that answers a
+ * request for validity bits (1: done; the others leave 0). */
+static inline int tu_on_thread_checker(void)
+{
+#if defined(TU_HAVE_VALGRIND) && defined(TU_HAVE_MEMCHECK_H)
+	char byte = 0, vbits;
+
+	return tu_on_valgrind() && VALGRIND_GET_VBITS(&byte, &vbits, 1) != 1;
 #else
 	return 0;
 #endif
