@@ -24,7 +24,7 @@ tests_test_misc_LDADD = $(TEST_LDADD)
 # initial-exec, one general-dynamic), two dlopen'ed modules built from one
 # source (one opened before the threads start, one while they run).
 check_LTLIBRARIES += tests/libtlsie.la tests/libtlsgd.la tests/libtlsdl.la \
-	tests/libtlslate.la
+	tests/libtlslate.la tests/libtlslateie.la
 TLSLIB_LINKED_LDFLAGS = -rpath $(abs_builddir)/tests -avoid-version
 TLSLIB_MODULE_LDFLAGS = -module -rpath /nowhere -avoid-version -shared
 
@@ -38,14 +38,19 @@ tests_libtlsdl_la_LDFLAGS = $(TLSLIB_MODULE_LDFLAGS)
 tests_libtlslate_la_SOURCES = tests/tlslib.h tests/tlsdyn.c
 tests_libtlslate_la_CPPFLAGS = $(AM_CPPFLAGS) -DTLSDYN_INIT=TLSLATE_INIT
 tests_libtlslate_la_LDFLAGS = $(TLSLIB_MODULE_LDFLAGS)
+# Initial-exec TLS, opened while a uthread runs.
+tests_libtlslateie_la_SOURCES = tests/tlslateie.c
+tests_libtlslateie_la_LDFLAGS = $(TLSLIB_MODULE_LDFLAGS)
 
 tests_test_tls_SOURCES = tests/test_tls.c tests/tlslib.h tests/libcutil.h
 tests_test_tls_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DTLSDL_PATH=\"$(abs_builddir)/tests/.libs/libtlsdl.so\" \
-	-DTLSLATE_PATH=\"$(abs_builddir)/tests/.libs/libtlslate.so\"
+	-DTLSLATE_PATH=\"$(abs_builddir)/tests/.libs/libtlslate.so\" \
+	-DTLSLATEIE_PATH=\"$(abs_builddir)/tests/.libs/libtlslateie.so\"
 tests_test_tls_LDADD = tests/libtlsie.la tests/libtlsgd.la $(TEST_LDADD)
 # Not linked, but opened at run time: build them with the program.
-EXTRA_tests_test_tls_DEPENDENCIES = tests/libtlsdl.la tests/libtlslate.la
+EXTRA_tests_test_tls_DEPENDENCIES = tests/libtlsdl.la tests/libtlslate.la \
+	tests/libtlslateie.la
 
 # test_cxx: thread_local objects, exceptions, strings and streams.  The C
 # warning set minus the two options C++ does not know.

@@ -9,7 +9,9 @@
  * hang fails it instead of hanging the suite.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -308,6 +311,249 @@ static void glibcs_pthread_exit_in_a_uthread_ends_it_with_its_value(void **state
 	in_child(pthread_exit_ends_a_uthread);
 }
 
+/* ------------------------------------------------------------------ */
+/* Case 6: set*id() reaches every uthread                               */
+/* ------------------------------------------------------------------ */
+
+/* The effective gid of task tid, from /proc; -1 if unreadable. */
+static long task_egid(pid_t tid)
+{
+	char path[64], line[256];
+	long rgid = -1, egid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Gid: %ld %ld", &rgid, &egid) == 2)
+			break;
+	fclose(f);
+	return egid;
+}
+
+static int setid_go;
+static int setid_ready[1]; /* how many have stored their tid */
+
+static void *wait_for_setid(void *arg)
+{
+	pid_t *tid = arg;
+
+	*tid = gettid();
+	tu_add(&setid_ready[0], 1);
+	tu_wait(&setid_go, 1, -1);
+	return NULL;
+}
+
+/*
+ * Regression: setegid() (like the rest of the set*id family) changed the
+ * credentials of glibc's threads only; POSIX requires every thread of the
+ * process.  Root only: it gives its effective gid away and back.
+ */
+static int setid_reaches_uthreads(void)
+{
+	enum { N = 3 };
+	uthread_t t[N];
+	pid_t tid[N] = { 0 };
+	int bad = 0;
+
+	setid_go = setid_ready[0] = 0;
+	for (int i = 0; i < N; i++)
+		if (uthread_create(&t[i], NULL, wait_for_setid, &tid[i]))
+			return 10;
+	if (!tu_wait(&setid_ready[0], N, TIMEOUT_MS))
+		return 14;
+	if (setegid(65534))
+		return 11;
+	for (int i = 0; i < N; i++) {
+		long e = task_egid(tid[i]);
+		if (e != 65534) {
+			fprintf(stderr, "uthread %d (tid %d): effective gid %ld\n", i,
+			        (int)tid[i], e);
+			bad = 1;
+		}
+	}
+	if (task_egid(gettid()) != 65534 || setegid(0) || task_egid(tid[0]) != 0)
+		bad = 1;
+	tu_set(&setid_go, 1);
+	for (int i = 0; i < N; i++)
+		if (uthread_join(t[i], NULL))
+			return 12;
+	return bad ? 13 : 0;
+}
+
+static void setegid_reaches_every_uthread(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("  skipped: needs root, to change its effective gid\n");
+		skip();
+	}
+	/* glibc's set*id hands over to each thread's signal handler through
+	 * futexes of its own, which helgrind and DRD do not follow: they
+	 * report it for pthreads too.  memcheck runs it. */
+	if (tu_on_thread_checker()) {
+		print_message("  skipped under helgrind and DRD\n");
+		skip();
+	}
+	in_child(setid_reaches_uthreads);
+}
+
+/* ------------------------------------------------------------------ */
+/* Case 1: dlclose waits for a uthread inside a dynamic-linker lookup   */
+/* ------------------------------------------------------------------ */
+
+static int in_lookup, lookup_over;
+
+/*
+ * Stand in a lookup of the dynamic linker's for 200 ms: the thread's
+ * global-scope flag (tcbhead_t.gscope_flag, x86-64 %fs:0x1c) set to
+ * "used", as _dl_fixup sets it during a lazy binding, then reset as ld.so
+ * does (THREAD_GSCOPE_RESET_FLAG: exchange, wake a waiter if one said so).
+ */
+static void *sit_in_a_lookup(void *arg)
+{
+	int old = 0;
+
+	(void)arg;
+	/* Bind what the window calls first: a lazy binding in it would
+	 * reset the flag itself, as every real lookup does. */
+	tu_sleep_ms(1);
+	tu_set(&lookup_over, 0);
+	__asm__ volatile("movl $1, %%fs:0x1c" ::: "memory");
+	tu_set(&in_lookup, 1);
+	tu_sleep_ms(200);
+	__atomic_store_n(&lookup_over, 1, __ATOMIC_SEQ_CST);
+	__asm__ volatile("xchgl %0, %%fs:0x1c" : "+r"(old) : : "memory");
+	if (old == 2)
+		syscall(SYS_futex, (char *)pthread_self() + 0x1c, FUTEX_WAKE_PRIVATE, 1);
+	return NULL;
+}
+
+/*
+ * Regression: dlclose of an RTLD_GLOBAL library frees the old global
+ * scope once no thread is inside a lookup, but waited only for threads on
+ * glibc's lists: a uthread's first call of a lazily bound function during
+ * a dlopen/dlclose loop crashed in do_lookup_x.  dlclose now waits for it.
+ */
+static int dlclose_waits(void)
+{
+	uthread_t t;
+	void *h;
+
+	in_lookup = lookup_over = 0;
+	if (uthread_create(&t, NULL, sit_in_a_lookup, NULL) || !tu_wait(&in_lookup, 1, TIMEOUT_MS))
+		return 10;
+	h = dlopen(GSCOPE_PATH, RTLD_NOW | RTLD_GLOBAL);
+	if (!h) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		return 11;
+	}
+	dlclose(h);
+	int waited = __atomic_load_n(&lookup_over, __ATOMIC_SEQ_CST);
+	if (uthread_join(t, NULL))
+		return 12;
+	return waited ? 0 : 13;
+}
+
+static void dlclose_waits_for_a_uthread_inside_a_dynamic_linker_lookup(void **state)
+{
+	(void)state;
+	in_child(dlclose_waits);
+}
+
+/* ------------------------------------------------------------------ */
+/* Case 2: a fork from a uthread, whose block is reused, then a fork     */
+/* ------------------------------------------------------------------ */
+
+static int fork2_result; /* tu_set: the first child's status + 1 */
+static pid_t forker_tid;
+
+static void *quick(void *arg)
+{
+	return arg;
+}
+
+/* In the first child: once the forking uthread has ended (its block went
+ * to the cache), create one that takes that block, then fork again. */
+static void *after_the_forker(void *arg)
+{
+	uthread_t t;
+	void *r = NULL;
+	int st;
+
+	(void)arg;
+	long long end = tu_deadline_ms(TIMEOUT_MS);
+	while (tu_task_exists(forker_tid) && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	if (uthread_create(&t, NULL, quick, (void *)5) || uthread_join(t, &r) || r != (void *)5)
+		exit(20);
+	fflush(NULL);
+	pid_t g = fork();
+	if (g == 0) {
+		if (uthread_create(&t, NULL, quick, (void *)6) || uthread_join(t, &r) ||
+		    r != (void *)6)
+			_exit(21);
+		_exit(0);
+	}
+	st = wait_for(g, 5000);
+	exit(st == -1 ? 22 : WIFEXITED(st) ? WEXITSTATUS(st) : 23);
+}
+
+static void *fork_then_hand_over(void *arg)
+{
+	uthread_attr_t a;
+	uthread_t d;
+
+	(void)arg;
+	forker_tid = gettid();
+	fflush(NULL);
+	pid_t c = fork();
+	if (c == 0) {
+		/* The child's only thread, detached: it frees its block. */
+		if (uthread_attr_init(&a) ||
+		    uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED) ||
+		    uthread_create(&d, &a, after_the_forker, NULL))
+			_exit(24);
+		uthread_exit(NULL);
+	}
+	int st = wait_for(c, 10000);
+	tu_set(&fork2_result, st == -1 ? 100 : WIFEXITED(st) ? WEXITSTATUS(st) + 1 : 101);
+	return NULL;
+}
+
+/*
+ * Regression: a uthread forked; in the child its block stayed on glibc's
+ * list of running threads after the thread ended, a new uthread reused
+ * the block, and the grandchild of a second fork spun for ever in glibc's
+ * reclaim_stacks (the list no longer led back to its head).
+ */
+static int fork_twice(void)
+{
+	uthread_attr_t a;
+	uthread_t u;
+
+	fork2_result = 0;
+	if (uthread_attr_init(&a) || uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED) ||
+	    uthread_create(&u, &a, fork_then_hand_over, NULL))
+		return 10;
+	if (!tu_wait(&fork2_result, 1, 15000)) {
+		if (!tu_peek(&fork2_result))
+			return 11;
+	}
+	int r = tu_get(&fork2_result);
+	if (r != 1)
+		fprintf(stderr, "the first child: %d\n", r - 1);
+	return r == 1 ? 0 : 12;
+}
+
+static void a_second_fork_after_a_uthreads_fork_and_end_gives_a_working_child(void **state)
+{
+	(void)state;
+	in_child(fork_twice);
+}
+
 #define PTHREAD_EXIT_HELPER "--main-pthread-exits"
 
 /* An exec'd copy of this program (so that under valgrind it runs
@@ -361,6 +607,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(the_last_thread_of_a_fork_child_runs_atexit_and_flushes_stdio),
 		cmocka_unit_test(the_process_outlives_mains_pthread_exit_until_its_last_uthread),
 		cmocka_unit_test(glibcs_pthread_exit_in_a_uthread_ends_it_with_its_value),
+		cmocka_unit_test(setegid_reaches_every_uthread),
+		cmocka_unit_test(dlclose_waits_for_a_uthread_inside_a_dynamic_linker_lookup),
+		cmocka_unit_test(a_second_fork_after_a_uthreads_fork_and_end_gives_a_working_child),
 	};
 
 	if (argc == 3 && strcmp(argv[1], PTHREAD_EXIT_HELPER) == 0)

@@ -276,6 +276,55 @@ static void tls_of_a_library_dlopened_while_threads_run_is_private_and_initialis
 	check_flavour(NULL, load_late);
 }
 
+/*
+ * Initial-exec TLS of a library dlopen'ed while a uthread runs: glibc
+ * copies the variable's initial value into the static TLS of the threads
+ * on its books (_dl_init_static_tls), where uthreads now are.  Regression:
+ * the running uthread read 0, not 42 (a README limit until then).
+ */
+static int late_ready, late_loaded;
+static int (*late_get)(void);
+static void (*late_set)(int);
+
+static void *read_late_ie(void *arg)
+{
+	int *seen = arg;
+
+	tu_set(&late_ready, 1);
+	tu_wait(&late_loaded, 1, -1);
+	seen[0] = late_get();
+	late_set(7); /* its own copy */
+	seen[1] = late_get();
+	return NULL;
+}
+
+static void initial_exec_tls_of_a_library_dlopened_while_a_uthread_runs_is_initialised(void **state)
+{
+	int seen[2] = { -1, -1 };
+	uthread_t t;
+	void *h;
+
+	(void)state;
+	late_ready = late_loaded = 0;
+	assert_int_equal(uthread_create(&t, NULL, read_late_ie, seen), 0);
+	assert_true(tu_wait(&late_ready, 1, 5000));
+	h = dlopen(TLSLATEIE_PATH, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		print_message("dlopen: %s\n", dlerror());
+		tu_set(&late_loaded, 1);
+		fail();
+	}
+	late_get = (int (*)(void))dlsym(h, "late_ie_get");
+	late_set = (void (*)(int))dlsym(h, "late_ie_set");
+	assert_non_null(late_get);
+	assert_non_null(late_set);
+	tu_set(&late_loaded, 1);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(seen[0], 42);
+	assert_int_equal(seen[1], 7);
+	assert_int_equal(late_get(), 42); /* main's copy is its own */
+}
+
 /* ------------------------------------------------------------------ */
 /* pthread keys                                                         */
 /* ------------------------------------------------------------------ */
@@ -338,6 +387,7 @@ int main(void)
 		cmocka_unit_test(general_dynamic_tls_of_a_linked_library_is_private_and_initialised),
 		cmocka_unit_test(tls_of_a_dlopened_library_is_private_and_initialised),
 		cmocka_unit_test(tls_of_a_library_dlopened_while_threads_run_is_private_and_initialised),
+		cmocka_unit_test(initial_exec_tls_of_a_library_dlopened_while_a_uthread_runs_is_initialised),
 		cmocka_unit_test(pthread_key_destructors_run_when_a_thread_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,9 @@ extern int uthread__vg UTHREAD__HIDDEN;
 /* helgrind/DRD: everything before BEFORE(a) happens before AFTER(a). */
 #define UTHREAD__HAPPENS_BEFORE(addr) UTHREAD__VG(ANNOTATE_HAPPENS_BEFORE(addr))
 #define UTHREAD__HAPPENS_AFTER(addr)  UTHREAD__VG(ANNOTATE_HAPPENS_AFTER(addr))
+/* helgrind/DRD: memory whose past accesses no longer count (a fork child
+ * taking over a block its parent's threads used). */
+#define UTHREAD__NEW_MEMORY(addr, len) UTHREAD__VG(ANNOTATE_NEW_MEMORY((addr), (len)))
 /* A futex word is accessed only atomically: not a data race. */
 #define UTHREAD__IGNORE(addr, len) UTHREAD__VG(VALGRIND_HG_DISABLE_CHECKING((addr), (len)))
 /* A lock (mutex, rwlock, spinlock) as helgrind/DRD's reader-writer lock. */
@@ -68,6 +71,7 @@ extern int uthread__vg UTHREAD__HIDDEN;
 #define UTHREAD__HAPPENS_BEFORE(addr) ((void)(addr))
 #define UTHREAD__HAPPENS_AFTER(addr)  ((void)(addr))
 #define UTHREAD__IGNORE(addr, len)    ((void)(addr), (void)(len))
+#define UTHREAD__NEW_MEMORY(addr, len) ((void)(addr), (void)(len))
 #define UTHREAD__LOCK_CREATE(l)       ((void)(l))
 #define UTHREAD__LOCK_DESTROY(l)      ((void)(l))
 #define UTHREAD__LOCK_ACQUIRED(l, w)  ((void)(l), (void)(w))

@@ -162,8 +162,21 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	 * child can run, so glibc (raise, pthread_kill, its mutexes) finds it
 	 * from the child's first instruction on.
 	 */
+	/*
+	 * On glibc's books (its list of thread blocks in use) from before the
+	 * clone, under glibc's lock held across the clone: a set*id() call,
+	 * which walks the list under that lock and changes every listed
+	 * thread's credentials, comes either before (the creator's new ones
+	 * are copied into the child) or after (the child is listed, with the
+	 * tid the kernel wrote), never in between.
+	 */
+	uthread__books_lock();
+	uthread__books_add(b->tp);
 	tid = uthread__clone(THREAD_FLAGS, b->stack_top, uthread__tcb_tid(b->tp),
 	                     uthread__tcb_tid(b->tp), b->tp, start, t);
+	if (tid < 0)
+		uthread__books_del(b->tp);
+	uthread__books_unlock();
 	vg_restore_signals(&old_mask);
 	if (tid < 0) {
 		/* No thread ran: the word must read "ended" for the cache. */

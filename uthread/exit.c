@@ -124,6 +124,16 @@ void uthread_exit(void *retval)
 		       UTHREAD__WORD(UTHREAD__WORD_GEN(w), UTHREAD__EXITED), 0,
 		       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		;
+	/*
+	 * Off glibc's books: from here on no dlclose waits for us, no set*id
+	 * signals us (one under way holds the lock until it is done, and our
+	 * handler answers it while we wait), and our block may be reused once
+	 * the kernel clears our tid.  Signals are still open: a set*id call
+	 * must be able to reach us until we are off the list.
+	 */
+	uthread__books_lock();
+	uthread__books_del(b->tp);
+	uthread__books_unlock();
 	if (UTHREAD__WORD_STATE(w) != UTHREAD__DETACHED) {
 		UTHREAD__HAPPENS_BEFORE(uthread__tcb_tid(b->tp));
 		uthread__live_dec();

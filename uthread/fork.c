@@ -176,9 +176,12 @@ static void forget_parent_thread(struct uthread *t)
 	if ((st != UTHREAD__JOINABLE && st != UTHREAD__EXITED) || !t->blk)
 		return;
 	/* helgrind carries the parent's threads' accesses into the child,
-	 * where their threads are gone: what the child's join now writes
-	 * races with nothing. */
+	 * where their threads are gone: what the child's join now writes,
+	 * and a later thread of the child's does on the block, races with
+	 * nothing. */
 	UTHREAD__IGNORE(t, sizeof *t);
+	if (t->blk->map_size)
+		UTHREAD__NEW_MEMORY(t->blk->map_base, t->blk->map_size);
 	/* Relaxed: only this thread runs in the child. */
 	__atomic_store_n(uthread__tcb_tid(t->blk->tp), 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->tid, 0, __ATOMIC_RELAXED);
@@ -208,6 +211,13 @@ static void child(void)
 	uthread__stack_atfork_child();
 	uthread__live_atfork_child();
 	uthread__registry_each_other(forget_parent_thread);
+	/* A forking uthread's block, which glibc's fork handling put on its
+	 * list of glibc-allocated stacks, goes back to the user-stack list. */
+	struct uthread *self = uthread__self_desc;
+	if (self && self->blk &&
+	    UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED)) != UTHREAD__FOREIGN &&
+	    UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED)) != UTHREAD__ENDING)
+		uthread__books_atfork_child(self->blk->tp);
 	__atomic_store_n(&fork_gen, fork_gen + 1, __ATOMIC_RELAXED);
 }
 

@@ -45,6 +45,15 @@ void *uthread__tcb_exit_value(void) UTHREAD__HIDDEN;
 void uthread__tcb_count_thread(void) UTHREAD__HIDDEN;
 int uthread__tcb_uncount_thread(void) UTHREAD__HIDDEN;
 
+/* books.c: glibc's books of its threads (ld.so's list of thread blocks
+ * with user stacks, under its lock), which a uthread is on from before
+ * its clone until it ends. */
+void uthread__books_lock(void) UTHREAD__HIDDEN;
+void uthread__books_unlock(void) UTHREAD__HIDDEN;
+void uthread__books_add(char *tp) UTHREAD__HIDDEN;
+void uthread__books_del(char *tp) UTHREAD__HIDDEN;
+void uthread__books_atfork_child(char *self_tp) UTHREAD__HIDDEN;
+
 /* tcb.c: glibc's robust-list head, which uthread's robust mutexes share. */
 int uthread__tcb_holds_robust(char *tp) UTHREAD__HIDDEN;
 void **uthread__robust_head(void) UTHREAD__HIDDEN;

@@ -67,6 +67,9 @@ struct uthread__glibc_layout {
 	ptrdiff_t resp_off;             /* libc's __resp, in static TLS */
 	const struct pthread_key_struct *pthread_keys; /* __pthread_keys[1024] */
 	unsigned *nthreads;             /* __nptl_nthreads */
+	void *stack_used, *stack_user;  /* ld.so's lists of thread blocks */
+	int *stack_lock;                /* _dl_stack_cache_lock */
+	uintptr_t *stack_in_flight;     /* _dl_in_flight_stack */
 };
 extern struct uthread__glibc_layout uthread__glibc UTHREAD__HIDDEN;
 

@@ -528,11 +528,72 @@ static bool probe_nthreads(unsigned before)
 	return true;
 }
 
+/*
+ * glibc's books of its threads (books.c): in ld.so's _rtld_global, the
+ * list heads _dl_stack_used and _dl_stack_user, whose offsets libthread_db
+ * gets from _thread_db_rtld_global__dl_stack_{used,user}; then, in every
+ * release from 2.36 to 2.43 (sysdeps/generic/ldsodefs.h), _dl_stack_cache
+ * (a list head), _dl_stack_cache_actsize, _dl_in_flight_stack and
+ * _dl_stack_cache_lock, which have no descriptor.  Seen here: this
+ * pthread's block is on the first list and its creator's on one of the
+ * two; user follows used; the cache is a well-formed list holding at most
+ * as many bytes as it says; nothing is in flight; the lock reads as one.
+ */
+/* What the probe's creator hands it. */
+struct probe_arg {
+	const char *creator_tp;
+	const struct db_desc *used_d, *user_d;
+	char *rtld;
+	unsigned nthreads_before;
+};
+
+/* Is node on the list at head (a well-formed list, at most 1M long)? */
+static bool on_list(void *head, const void *node)
+{
+	void **h = head, **n = h[0];
+
+	for (long i = 0; i < (1L << 20) && n && n != (void **)h; i++, n = n[0]) {
+		if (((void ***)n[0])[1] != n)
+			return false; /* next->prev is not n: not a list */
+		if (n == node)
+			return true;
+	}
+	return false;
+}
+
+static bool probe_books(char *tp, const struct probe_arg *a)
+{
+	CHECK(a->rtld && a->used_d && a->user_d && a->used_d->bits == 128 &&
+	      a->user_d->bits == 128 && a->user_d->offset == a->used_d->offset + 16,
+	      "ld.so's _dl_stack_used and _dl_stack_user are list heads, one after "
+	      "the other (from _thread_db_rtld_global__dl_stack_*)");
+	char *used = a->rtld + a->used_d->offset;
+	void **cache = (void **)(used + 32);
+	CHECK(on_list(used, tp + g.list_off),
+	      "a new pthread's block is on ld.so's _dl_stack_used");
+	CHECK(on_list(used, a->creator_tp + g.list_off) ||
+	      on_list(used + 16, a->creator_tp + g.list_off),
+	      "the creating thread's block is on _dl_stack_used or _dl_stack_user");
+	CHECK(cache[0] && ((void ***)cache[0])[1] == (void **)cache,
+	      "_dl_stack_cache, after _dl_stack_user, is a list head");
+	uintptr_t in_flight = __atomic_load_n((uintptr_t *)(used + 56), __ATOMIC_RELAXED);
+	int lock = __atomic_load_n((int *)(used + 64), __ATOMIC_RELAXED);
+	CHECK_AGAIN(in_flight == 0, "_dl_in_flight_stack is 0 (no list change under way)");
+	CHECK(lock >= 0 && lock <= 2, "_dl_stack_cache_lock, after _dl_in_flight_stack, "
+	                              "holds a lock's value");
+	g.stack_used = used;
+	g.stack_user = used + 16;
+	g.stack_in_flight = (uintptr_t *)(used + 56);
+	g.stack_lock = (int *)(used + 64);
+	return true;
+}
+
 /* 1 once the probe has made its last observation (a futex word). */
 static uint32_t probe_done;
 
 static void *probe(void *arg)
 {
+	const struct probe_arg *pa = arg;
 	char *tp = uthread__arch_tp();
 	size_t sz = g.sizeof_pthread;
 	void *ok = NULL;
@@ -540,7 +601,8 @@ static void *probe(void *arg)
 	if (probe_header(tp, sz) && probe_rseq(tp, sz) && probe_libc_tls(tp) &&
 	    probe_stackblock(tp, sz) && probe_lazy_state(tp, sz) && probe_keys(tp) &&
 	    probe_resolver(tp, sz) && probe_exit(tp, sz) &&
-	    probe_joinstate(tp, sz) && probe_nthreads(*(const unsigned *)arg))
+	    probe_joinstate(tp, sz) &&
+	    probe_nthreads(pa->nthreads_before) && probe_books(tp, pa))
 		ok = (void *)1;
 	/* Release: our observations are done before the joiner goes on. */
 	__atomic_store_n(&probe_done, 1, __ATOMIC_RELEASE);
@@ -633,14 +695,20 @@ static int do_init(void)
 	 * clone can do.
 	 */
 	pthread_t pt;
-	pthread_attr_t pa;
+	pthread_attr_t attr;
 	void *ok = NULL;
-	pthread_attr_init(&pa);
-	pthread_attr_setstacksize(&pa, PROBE_STACK);
-	pthread_attr_setguardsize(&pa, PROBE_GUARD);
-	unsigned nthreads_before = __atomic_load_n(g.nthreads, __ATOMIC_SEQ_CST);
-	int cr = pthread_create(&pt, &pa, probe, &nthreads_before);
-	pthread_attr_destroy(&pa);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PROBE_STACK);
+	pthread_attr_setguardsize(&attr, PROBE_GUARD);
+	struct probe_arg pa = {
+		uthread__arch_tp(),
+		private_sym("_thread_db_rtld_global__dl_stack_used"),
+		private_sym("_thread_db_rtld_global__dl_stack_user"),
+		private_sym("_rtld_global"),
+		__atomic_load_n(g.nthreads, __ATOMIC_SEQ_CST),
+	};
+	int cr = pthread_create(&pt, &attr, probe, &pa);
+	pthread_attr_destroy(&attr);
 	if (cr != 0) {
 		failed_check = "one pthread can be created at start-up";
 		return EAGAIN; /* out of resources, not a layout problem */
