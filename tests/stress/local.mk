@@ -8,8 +8,20 @@
 #   make stress STRESS_FLAGS='fork signals'
 EXTRA_PROGRAMS += tests/stress/uthread-stress
 tests_stress_uthread_stress_SOURCES = tests/stress/stress.c tests/testutil.h
-tests_stress_uthread_stress_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_stress_uthread_stress_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-DGSCOPE_PATH=\"$(abs_builddir)/tests/.libs/libgscope.so\" \
+	-DGSCOPE_LAZY_PATH=\"$(abs_builddir)/tests/.libs/libgscopelazy.so\"
 tests_stress_uthread_stress_LDADD = libuthread.la
+EXTRA_tests_stress_uthread_stress_DEPENDENCIES = tests/libgscope.la tests/libgscopelazy.la
+# Libraries dlopen'ed at run time: by test_books and the dlclose-lookup
+# scenario (global), and by that scenario's uthreads, lazily bound.
+EXTRA_LTLIBRARIES = tests/libgscope.la tests/libgscopelazy.la
+tests_libgscope_la_SOURCES = tests/gscope.c
+tests_libgscope_la_LDFLAGS = -rpath $(abs_builddir)/tests -avoid-version -module
+tests_libgscopelazy_la_SOURCES = tests/gscopelazy.c
+tests_libgscopelazy_la_LDFLAGS = -rpath $(abs_builddir)/tests -avoid-version -module \
+	-Wl,-z,lazy
+CLEANFILES += $(EXTRA_LTLIBRARIES)
 
 STRESS_FLAGS =
 STRESS_PROGRAM = tests/stress/uthread-stress$(EXEEXT)

@@ -10,6 +10,7 @@
  * Exit status 0 only if every check of every scenario held.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -2054,6 +2055,71 @@ static long run_signals(void)
 }
 
 /* ================================================================== */
+/* dlclose while uthreads bind lazily                                   */
+/* ================================================================== */
+
+static int dl_stop;             /* atomic: the uthreads stop */
+static long dl_lookups;         /* atomic: lazy bindings made */
+
+/* Open a library of our own, call its function once (its first call of
+ * getpid binds lazily: a lookup in the global scope), close it. */
+static void *dl_binder(void *arg)
+{
+	long n = 0, errors = 0;
+
+	(void)arg;
+	enter();
+	while (!__atomic_load_n(&dl_stop, __ATOMIC_RELAXED)) {
+		void *h = dlopen(GSCOPE_LAZY_PATH, RTLD_LAZY | RTLD_LOCAL);
+		int (*f)(void) = h ? (int (*)(void))dlsym(h, "gscope_lazy") : NULL;
+		if (!f || f() != 42)
+			errors++;
+		else
+			n++;
+		if (h)
+			dlclose(h);
+	}
+	__atomic_add_fetch(&dl_lookups, n, __ATOMIC_RELAXED);
+	leave();
+	return (void *)errors;
+}
+
+/*
+ * Issue 12, case 1: dlclose of an RTLD_GLOBAL library frees the old global
+ * scope once no thread is inside a lookup of the dynamic linker's; it
+ * waited only for glibc's threads, and a uthread binding lazily meanwhile
+ * crashed in do_lookup_x within seconds.  Main loads and unloads such a
+ * library while three uthreads bind lazily, again and again.
+ */
+static long run_dlclose_lookup(void)
+{
+	enum { THREADS = 3 };
+	uthread_t t[THREADS];
+	long rounds = S == &full_sizes ? 20000 : 30;
+
+	dl_stop = 0;
+	dl_lookups = 0;
+	UNTRACKED(&dl_stop);
+	UNTRACKED(&dl_lookups);
+	for (int i = 0; i < THREADS; i++)
+		CHECK0(spawn(&t[i], NULL, dl_binder, NULL));
+	for (long r = 0; r < rounds; r++) {
+		void *h = dlopen(GSCOPE_PATH, RTLD_NOW | RTLD_GLOBAL);
+		CHECKF(h != NULL, "dlopen: %s", dlerror());
+		if (h)
+			dlclose(h);
+	}
+	__atomic_store_n(&dl_stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < THREADS; i++) {
+		void *errors = (void *)1;
+		CHECK0(uthread_join(t[i], &errors));
+		CHECKF(errors == NULL, "thread %d: %ld failed lookups", i, (long)errors);
+	}
+	CHECKF(dl_lookups > 0, "no lazy binding made");
+	return rounds + dl_lookups;
+}
+
+/* ================================================================== */
 /* Driver                                                               */
 /* ================================================================== */
 
@@ -2083,6 +2149,8 @@ static const struct scenario scenarios[] = {
 	  run_signals },
 	{ "many-alive", "threads alive at once (counted in /proc), then joined",
 	  run_many_alive },
+	{ "dlclose-lookup", "dlopen/dlclose of a global library while uthreads bind lazily",
+	  run_dlclose_lookup },
 	/* Last: DRD never forgets a detached thread, and slows down with each. */
 	{ "detached", "detached threads (attr, and detach racing exit) made by four creators",
 	  run_detached },
