@@ -45,6 +45,16 @@ expect() {
 	[ "$got" = "$3" ] || fail "$4: $2 is '$got', expected '$3'"
 }
 
+# tour_sections FILE WHAT: uthread-tour's five sections are each in FILE
+# once.
+tour_sections() {
+	for s in "1. What the child shares" "2. What each one costs" "3. Which system call" \
+		"4. The popular claims" "5. Files"; do
+		n=$(grep -c "^$s" "$1")
+		[ "$n" = 1 ] || fail "$2: section '$s' printed $n times"
+	done
+}
+
 # valid_jsonl FILE: every line is one object {"kind":...}.
 valid_jsonl() {
 	[ -s "$1" ] || { fail "$1: no output"; return; }

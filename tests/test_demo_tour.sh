@@ -101,11 +101,7 @@ fi
 t=$work/tour.txt
 run "$t" $tour --quick --out "$work/out2" --trials 2
 [ "$rc" = 0 ] || fail "uthread-tour --quick exited with $rc"
-for s in "1. What the child shares" "2. What each one costs" "3. Which system call" \
-	"4. The popular claims" "5. Files"; do
-	n=$(grep -c "^$s" "$t")
-	[ "$n" = 1 ] || fail "text: section '$s' printed $n times"
-done
+tour_sections "$t" text
 n=$(grep -c '^uthread-tour:' "$t")
 [ "$n" = 1 ] || fail "text: the title was printed $n times"
 grep -q "^variable written  *no  *[YESno]* *no  *no  *no  *YES  *YES$" "$t" ||

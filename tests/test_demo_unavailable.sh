@@ -17,11 +17,7 @@ na="env LD_PRELOAD=$shim"
 t=$work/tour.txt
 run "$t" $na ./demos/uthread-tour --quick --trials 2 --out "$work/out"
 [ "$rc" = 0 ] || fail "uthread-tour --quick exited with $rc"
-for s in "1. What the child shares" "2. What each one costs" "3. Which system call" \
-	"4. The popular claims" "5. Files"; do
-	n=$(grep -c "^$s" "$t")
-	[ "$n" = 1 ] || fail "tour: section '$s' printed $n times"
-done
+tour_sections "$t" tour
 grep -q "^uthread: unavailable: $check" "$t" || fail "tour: the title does not name the check"
 grep -q "^variable written  *no  *[YESno]* *no  *no  *no  *n/a  *YES$" "$t" ||
 	fail "tour: the variable row does not read n/a for uthread"
