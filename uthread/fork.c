@@ -171,15 +171,20 @@ static void parent(void)
  */
 static void forget_parent_thread(struct uthread *t)
 {
-	int st = UTHREAD__WORD_STATE(__atomic_load_n(&t->word, __ATOMIC_RELAXED));
+	int st;
 
+	/* helgrind and DRD carry the parent's threads' accesses into the
+	 * child, where their threads are gone: a slot that one was filling
+	 * in when the fork came (for a thread it created) must not read as
+	 * racing with this thread's reads here, nor with what the child's
+	 * join and a later thread of the child's do with it.  The slot's
+	 * state word and tid stay atomic-only, as registry.c made them. */
+	UTHREAD__NEW_MEMORY(t, sizeof *t);
+	UTHREAD__IGNORE(&t->word, sizeof t->word);
+	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
+	st = UTHREAD__WORD_STATE(__atomic_load_n(&t->word, __ATOMIC_RELAXED));
 	if ((st != UTHREAD__JOINABLE && st != UTHREAD__EXITED) || !t->blk)
 		return;
-	/* helgrind carries the parent's threads' accesses into the child,
-	 * where their threads are gone: what the child's join now writes,
-	 * and a later thread of the child's does on the block, races with
-	 * nothing. */
-	UTHREAD__IGNORE(t, sizeof *t);
 	if (t->blk->map_size)
 		UTHREAD__NEW_MEMORY(t->blk->map_base, t->blk->map_size);
 	/* Relaxed: only this thread runs in the child. */
