@@ -269,6 +269,7 @@ void exceptions_thrown_in_threads_are_caught_in_the_same_thread(void **)
 
 struct UnwindLog {
 	int destroyed = 0, rethrown = 0;
+	bool via_uthread = false; // uthread_exit instead of pthread_exit
 };
 
 struct Guard {
@@ -281,6 +282,8 @@ struct Guard {
 {
 	Guard inner{ log, 2 };
 	try {
+		if (log->via_uthread)
+			uthread_exit(reinterpret_cast<void *>(log));
 		pthread_exit(reinterpret_cast<void *>(log));
 	} catch (...) {
 		// glibc's forced unwind passes through catch (...) blocks that
@@ -309,6 +312,22 @@ void pthread_exit_in_a_thread_runs_the_destructors_of_its_stack_objects(void **)
 	uthread_t t;
 	void *ret = nullptr;
 
+	assert_int_equal(uthread_create(&t, nullptr, exits_with_guards, &log), 0);
+	assert_int_equal(uthread_join(t, &ret), 0);
+	assert_ptr_equal(ret, &log);
+	assert_int_equal(log.destroyed, 21);
+	assert_int_equal(log.rethrown, 1);
+}
+
+// Issue 13: uthread_exit unwinds as pthread_exit does.  Before, it ended
+// the thread where it stood: no destructor ran (destroyed 0).
+void uthread_exit_runs_the_destructors_of_its_stack_objects(void **)
+{
+	UnwindLog log;
+	uthread_t t;
+	void *ret = nullptr;
+
+	log.via_uthread = true;
 	assert_int_equal(uthread_create(&t, nullptr, exits_with_guards, &log), 0);
 	assert_int_equal(uthread_join(t, &ret), 0);
 	assert_ptr_equal(ret, &log);
@@ -413,6 +432,7 @@ int main()
 		cmocka_unit_test(thread_local_objects_are_destroyed_in_reverse_order_of_construction),
 		cmocka_unit_test(exceptions_thrown_in_threads_are_caught_in_the_same_thread),
 		cmocka_unit_test(pthread_exit_in_a_thread_runs_the_destructors_of_its_stack_objects),
+		cmocka_unit_test(uthread_exit_runs_the_destructors_of_its_stack_objects),
 		cmocka_unit_test(strings_and_streams_work_in_threads),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);

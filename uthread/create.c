@@ -89,9 +89,9 @@ static void start(void *arg)
 #endif
 		memset(unwind.__pad, 0, sizeof unwind.__pad);
 		uthread__tcb_set_unwind_buf(&unwind);
-		uthread_exit(self->start(self->arg));
+		uthread__end(self->start(self->arg));
 	}
-	uthread_exit(uthread__tcb_exit_value());
+	uthread__end(uthread__tcb_exit_value());
 }
 
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,

@@ -74,24 +74,43 @@ static void main_exit(void *retval)
 	pthread_exit(retval);
 }
 
+/*
+ * In a uthread: glibc's pthread_exit, which stores the value in the
+ * thread block and unwinds the stack (cleanup handlers innermost first,
+ * C++ destructors of stack objects) to the buffer start() set up, which
+ * then ends the thread through uthread__end.  Cancellation ends a thread
+ * the same way.  In a thread uthread did not create, pthread_exit too.
+ */
 void uthread_exit(void *retval)
 {
-	static const uint64_t all = ~(uint64_t)0;
 	struct uthread *self = uthread__self();
-	struct uthread__block *b;
-	uint64_t w;
 
-	if (!self || UTHREAD__WORD_STATE(self->word) == UTHREAD__FOREIGN ||
-	    UTHREAD__WORD_STATE(self->word) == UTHREAD__ENDING)
-		pthread_exit(retval);
-	/* An init this thread runs for uthread_once will never finish: the
-	 * next caller starts it over (glibc's pthread_once does the same). */
-	uthread__once_abandon_all();
-	if (UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN) {
+	if (self && UTHREAD__WORD_STATE(self->word) == UTHREAD__MAIN) {
+		/* An init main runs for uthread_once will never finish: the
+		 * next caller starts it over (glibc's pthread_once does too). */
+		uthread__once_abandon_all();
 		uthread__keys_run_destructors();
 		main_exit(retval);
 	}
+	pthread_exit(retval);
+}
 
+/* The end of a uthread, once its stack is unwound or its start routine
+ * has returned: destructors, then the remains go to a joiner or back. */
+void uthread__end(void *retval)
+{
+	static const uint64_t all = ~(uint64_t)0;
+	struct uthread *self = uthread__self_desc;
+	struct uthread__block *b;
+	uint64_t w;
+
+	/* No cancellation acts from here on (a destructor's read() must not
+	 * unwind into start() again): glibc's pthread_exit has already made
+	 * it so, a start routine's return has not. */
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	/* An init this thread runs for uthread_once will never finish: the
+	 * next caller starts it over (glibc's pthread_once does the same). */
+	uthread__once_abandon_all();
 	self->result = retval;
 	/* glibc's order: C++ thread_local destructors, then keys. */
 	uthread__tcb_leave();

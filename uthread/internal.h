@@ -170,6 +170,8 @@ uint32_t uthread__fork_generation(void) UTHREAD__HIDDEN;
 
 /* once.c: the ending thread gives up the inits it is running. */
 void uthread__once_abandon_all(void) UTHREAD__HIDDEN;
+/* The end of a uthread of ours, its stack unwound (exit.c). */
+void uthread__end(void *retval) UTHREAD__HIDDEN __attribute__((__noreturn__));
 
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
