@@ -11,6 +11,7 @@
 #ifndef UTHREAD_H
 #define UTHREAD_H
 
+#include <pthread.h> /* the cleanup handlers are glibc's: one unwinder for both */
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -184,6 +185,57 @@ int uthread_kill(uthread_t thread, int sig);
  *                faults in the C library first, as with pthread_sigmask).
  */
 int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
+
+/* ------------------------------------------------------------------ */
+/* Cancellation                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Cancellation is glibc's own, on the thread block every uthread carries:
+ * the same state bits, signal and unwinder as for glibc's threads, so
+ * glibc's cancellation points (read, write, nanosleep, poll, accept,
+ * waitpid, ...) are cancellation points in a uthread too, and the
+ * constants are pthread's.
+ */
+#define UTHREAD_CANCEL_ENABLE       PTHREAD_CANCEL_ENABLE
+#define UTHREAD_CANCEL_DISABLE      PTHREAD_CANCEL_DISABLE
+#define UTHREAD_CANCEL_DEFERRED     PTHREAD_CANCEL_DEFERRED
+#define UTHREAD_CANCEL_ASYNCHRONOUS PTHREAD_CANCEL_ASYNCHRONOUS
+/* The exit value uthread_join reports for a thread that was cancelled. */
+#define UTHREAD_CANCELED            PTHREAD_CANCELED
+
+/*
+ * Ask thread to cancel: it ends, as if by uthread_exit(UTHREAD_CANCELED),
+ * at its next cancellation point (deferred type) or at once (asynchronous
+ * type), once its cancellation is enabled.  Does not wait for the end.
+ * A thread that has ended and was not joined yet: 0, nothing happens.
+ * Errors: ESRCH the handle is stale or was never valid.
+ */
+int uthread_cancel(uthread_t thread);
+
+/*
+ * Set the calling thread's cancellation state (UTHREAD_CANCEL_ENABLE or
+ * UTHREAD_CANCEL_DISABLE) or type (UTHREAD_CANCEL_DEFERRED or
+ * UTHREAD_CANCEL_ASYNCHRONOUS); the old one goes to *old unless old is
+ * NULL.  A pending cancel acts when enabled with the asynchronous type.
+ * Errors: EINVAL state or type is none of those.
+ */
+int uthread_setcancelstate(int state, int *old);
+int uthread_setcanceltype(int type, int *old);
+
+/* A cancellation point and nothing else: a pending, enabled cancel ends
+ * the calling thread here. */
+void uthread_testcancel(void);
+
+/*
+ * Push a handler that runs routine(arg) if the thread is cancelled or
+ * calls uthread_exit before the matching pop, or at the pop if execute is
+ * non-zero.  The two are macros opening and closing one lexical scope, as
+ * pthread's are: each push needs its pop in the same block.  They are
+ * glibc's, and mix freely with pthread_cleanup_push/pop.
+ */
+#define uthread_cleanup_push(routine, arg) pthread_cleanup_push((routine), (arg))
+#define uthread_cleanup_pop(execute)       pthread_cleanup_pop((execute))
 
 /* ------------------------------------------------------------------ */
 /* Thread attributes                                                    */

@@ -65,3 +65,15 @@ check_PROGRAMS += tests/test_fork_init
 tests_test_fork_init_SOURCES = tests/test_fork_init.c tests/testutil.h
 tests_test_fork_init_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_fork_init_LDADD = $(TEST_LDADD)
+
+# Cancellation and the cleanup handlers.  Two of its start routines are
+# built without unwind tables, in a convenience library of their own.
+TESTS_C += tests/test_cancel
+check_PROGRAMS += tests/test_cancel
+check_LTLIBRARIES += tests/libnounwind.la
+tests_libnounwind_la_SOURCES = tests/cancel_nounwind.c tests/cancel_nounwind.h
+tests_libnounwind_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_libnounwind_la_CFLAGS = $(AM_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables
+tests_test_cancel_SOURCES = tests/test_cancel.c tests/testutil.h
+tests_test_cancel_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cancel_LDADD = $(TEST_LDADD) tests/libnounwind.la

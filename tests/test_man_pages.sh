@@ -22,7 +22,7 @@ cc=${MAN_CC:-cc}
 
 # Functions that cannot fail: a page documenting only these may say so
 # instead of listing error numbers.
-never_fail=" uthread_exit uthread_self uthread_equal uthread_yield uthread_getspecific "
+never_fail=" uthread_exit uthread_self uthread_equal uthread_yield uthread_getspecific uthread_testcancel uthread_cleanup_push uthread_cleanup_pop "
 
 failed=0
 fail() {
@@ -156,6 +156,9 @@ if [ $have_groff = yes ]; then
 		c=$work/synopsis_$b.c
 		{
 			echo "#include <uthread.h>"
+			# A name the header makes a macro (the cleanup
+			# handlers) is declared here as the page shows it.
+			for n in $(names "$page"); do echo "#undef $n"; done
 			groff -man -Tascii -P-c -P-b -P-o -P-u "$page" 2>/dev/null |
 				sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
 				sed -e '1d' -e '/Link with/,$d' -e '/#include/d' \

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -30,6 +31,29 @@ static clockid_t clock_of(const uthread_cond_t *c)
 	return c->__clock ? (clockid_t)(c->__clock - 1) : CLOCK_REALTIME;
 }
 
+/* A waiter cancelled while it slept: what it registered, undone. */
+struct wait_undo {
+	uthread_cond_t *c;
+	uthread_mutex_t *m;
+	unsigned depth;
+};
+
+static void wait_cancelled(void *arg)
+{
+	struct wait_undo *u = arg;
+
+	/* Relaxed, as after a wake-up: the signal below orders nothing. */
+	__atomic_fetch_sub(&u->c->__sleepers, 1, __ATOMIC_RELAXED);
+	/* A signal that woke us is not ours to take (POSIX): pass it on to
+	 * another waiter.  At worst one wakes for nothing and waits again. */
+	(void)uthread_cond_signal(u->c);
+	/* Release: as on the normal way out (destroy may follow). */
+	UTHREAD__HAPPENS_BEFORE(&u->c->__waiters);
+	__atomic_fetch_sub(&u->c->__waiters, 1, __ATOMIC_RELEASE);
+	/* The mutex is held again before the caller's handlers run (POSIX). */
+	(void)uthread__mutex_relock_after_wait(u->m, u->depth);
+}
+
 static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
                        const struct timespec *abstime)
 {
@@ -37,6 +61,8 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	unsigned depth;
 	int r = 0;
 
+	/* A cancellation point: a pending cancel acts here, the mutex held. */
+	pthread_testcancel();
 	UTHREAD__IGNORE(c, 4 * sizeof(unsigned));
 	/* Relaxed: __mutex only steers broadcast's requeue; a wrong guess
 	 * costs a wake-up, never correctness (the waiters re-check). */
@@ -73,6 +99,9 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	 * bump (and we do not sleep).
 	 */
 	__atomic_fetch_add(&c->__sleepers, 1, __ATOMIC_SEQ_CST);
+	struct wait_undo u = { c, m, depth };
+	pthread_cleanup_push(wait_cancelled, &u);
+	int old = uthread__cancel_async_begin();
 	for (;;) {
 		r = uthread__futex_wait(&c->__seq, seq, 1, clock_of(c), abstime);
 		/* A handler ran but no signal came: keep waiting. */
@@ -80,6 +109,8 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 			continue;
 		break; /* 0 (woken, or requeued and woken), EAGAIN, ETIMEDOUT */
 	}
+	uthread__cancel_async_end(old);
+	pthread_cleanup_pop(0);
 	/* Relaxed: only makes a later signal skip or make the wake call. */
 	__atomic_fetch_sub(&c->__sleepers, 1, __ATOMIC_RELAXED);
 woken:

@@ -130,6 +130,7 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
 	t->blk = b;
 	t->vg_id = b->tp;
+	t->pd = b->tp;
 	/* Not yet known: see uthread__desc_set_tid. */
 	t->tid = uthread__tid_unknown(UTHREAD__WORD_GEN(t->word));
 	t->start = start_routine;

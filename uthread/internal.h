@@ -70,6 +70,7 @@ struct uthread {
 	uint32_t exit_lock;
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
 	void *vg_id;                  /* its pthread_self(): helgrind/DRD's name */
+	void *pd;                     /* its pthread_self(), glibc's struct pthread */
 	void *(*start)(void *);
 	void *arg;
 	void *result;
@@ -170,6 +171,10 @@ uint32_t uthread__fork_generation(void) UTHREAD__HIDDEN;
 
 /* once.c: the ending thread gives up the inits it is running. */
 void uthread__once_abandon_all(void) UTHREAD__HIDDEN;
+/* The asynchronous cancellation type around one blocking wait of a
+ * cancellation point of ours; end takes what begin returned (cancel.c). */
+int uthread__cancel_async_begin(void) UTHREAD__HIDDEN;
+void uthread__cancel_async_end(int old) UTHREAD__HIDDEN;
 /* The end of a uthread of ours, its stack unwound (exit.c). */
 void uthread__end(void *retval) UTHREAD__HIDDEN __attribute__((__noreturn__));
 

@@ -184,9 +184,13 @@ static void foreign_gone(void *p)
 	struct uthread *t = p;
 
 	/* Release, as every state change: from now on other threads see it
-	 * as ended (desc_tid), the thread itself as alive. */
+	 * as ended (desc_tid), the thread itself as alive.  Under the exit
+	 * lock: a uthread_kill or uthread_cancel that saw it alive has aimed
+	 * at it by now, while its glibc block was still in use. */
+	uthread__lock(&t->exit_lock);
 	__atomic_store_n(&t->word, UTHREAD__WORD(UTHREAD__WORD_GEN(t->word), UTHREAD__ENDING),
 	                 __ATOMIC_RELEASE);
+	uthread__unlock(&t->exit_lock);
 	uthread__lock(&lock);
 	t->next_free = foreign_ending;
 	foreign_ending = t;
@@ -212,6 +216,7 @@ struct uthread *uthread__self(void)
 	if (tid == getpid()) {
 		t = &chunk0[1];
 		t->tid = tid;
+		t->pd = (void *)pthread_self();
 	} else {
 		pthread_once(&foreign_once, foreign_key_create);
 		t = uthread__desc_alloc();
@@ -219,6 +224,7 @@ struct uthread *uthread__self(void)
 			return NULL;
 		t->tid = tid;
 		t->blk = NULL;
+		t->pd = (void *)pthread_self();
 		__atomic_store_n(&t->word,
 		                 UTHREAD__WORD(UTHREAD__WORD_GEN(t->word),
 		                               UTHREAD__FOREIGN),

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 
 #include "futex.h"
@@ -64,10 +65,26 @@ static int try_take(uthread_sem_t *sem)
 	return 0;
 }
 
+/* A waiter cancelled while it slept: a post's wake-up it may have got
+ * goes to another waiter, and it is counted out. */
+static void wait_cancelled(void *arg)
+{
+	uthread_sem_t *sem = arg;
+
+	/* Relaxed: a spare wake-up only makes a waiter look again. */
+	if (COUNT(__atomic_load_n(&sem->__value, __ATOMIC_RELAXED)) > 0)
+		uthread__futex_wake(&sem->__value, 1, !sem->__shared);
+	/* Release: as on the normal way out (destroy may follow). */
+	__atomic_fetch_sub(&sem->__waiters, 1, __ATOMIC_RELEASE);
+}
+
 static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 {
 	int r = 0;
 
+	/* A cancellation point whether it blocks or not (POSIX's "shall
+	 * occur"), as glibc's sem_wait. */
+	pthread_testcancel();
 	UTHREAD__IGNORE(sem, 2 * sizeof(unsigned));
 	if (try_take(sem))
 		goto taken;
@@ -88,8 +105,12 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 		                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
 		    zero != SLEEPERS)
 			continue; /* a token arrived */
+		pthread_cleanup_push(wait_cancelled, sem);
+		int old = uthread__cancel_async_begin();
 		r = uthread__futex_wait(&sem->__value, SLEEPERS, !sem->__shared,
 		                        CLOCK_REALTIME, abstime);
+		uthread__cancel_async_end(old);
+		pthread_cleanup_pop(0);
 		if (r == ETIMEDOUT) {
 			/* One last look: a token may have come with the timeout. */
 			r = try_take(sem) ? 0 : ETIMEDOUT;
