@@ -24,7 +24,10 @@ dist_man3_MANS = \
 	man/man3/uthread_barrier_wait.3 \
 	man/man3/uthread_barrierattr_destroy.3 \
 	man/man3/uthread_barrierattr_init.3 \
+	man/man3/uthread_cancel.3 \
 	man/man3/uthread_check_np.3 \
+	man/man3/uthread_cleanup_pop.3 \
+	man/man3/uthread_cleanup_push.3 \
 	man/man3/uthread_cond_broadcast.3 \
 	man/man3/uthread_cond_destroy.3 \
 	man/man3/uthread_cond_init.3 \
@@ -81,6 +84,8 @@ dist_man3_MANS = \
 	man/man3/uthread_sem_timedwait.3 \
 	man/man3/uthread_sem_trywait.3 \
 	man/man3/uthread_sem_wait.3 \
+	man/man3/uthread_setcancelstate.3 \
+	man/man3/uthread_setcanceltype.3 \
 	man/man3/uthread_setname_np.3 \
 	man/man3/uthread_setspecific.3 \
 	man/man3/uthread_sigmask.3 \
@@ -89,5 +94,6 @@ dist_man3_MANS = \
 	man/man3/uthread_spin_lock.3 \
 	man/man3/uthread_spin_trylock.3 \
 	man/man3/uthread_spin_unlock.3 \
+	man/man3/uthread_testcancel.3 \
 	man/man3/uthread_yield.3
 dist_man7_MANS = man/man7/uthread.7
