@@ -409,4 +409,64 @@ static double FN(threads_10k_kernel)(const struct params *pp)
 	return kkib;
 }
 
+/* ------------------------------------------------------------ cancellation */
+
+/* Nanoseconds per testcancel call (nothing pending). */
+static double FN(testcancel)(const struct params *pp)
+{
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++)
+		P(testcancel)();
+	return (now_ns() - t0) / pp->n;
+}
+
+/* Nanoseconds per post + wait with the token there: a cancellation point
+ * that returns at once. */
+static double FN(sem_wait_ready)(const struct params *pp)
+{
+	static SEM_T sem LINE;
+	int v = -1;
+
+	SEM(init)(&sem, 0, 0);
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++) {
+		SEM(post)(&sem);
+		SEM(wait)(&sem);
+	}
+	double dt = now_ns() - t0;
+	SEM(getvalue)(&sem, &v);
+	if (v != 0)
+		die("semaphore: tokens left over");
+	SEM(destroy)(&sem);
+	return dt / pp->n;
+}
+
+/* Blocks for ever in a semaphore wait: a cancellation point of the
+ * library's own in both. */
+static SEM_T FN(never) LINE;
+
+static void *FN(wait_for_ever)(void *arg)
+{
+	SEM(wait)(&FN(never));
+	return arg;
+}
+
+/* Microseconds per create + cancel (the thread asleep, or about to be)
+ * + join. */
+static double FN(create_cancel_join)(const struct params *pp)
+{
+	SEM(init)(&FN(never), 0, 0);
+	double t0 = now_ns();
+	for (long i = 0; i < pp->n; i++) {
+		T(t) t;
+		void *r;
+		if (P(create)(&t, NULL, FN(wait_for_ever), NULL) || P(cancel)(t) ||
+		    P(join)(t, &r) || r != I(CANCELED))
+			die("create/cancel/join failed");
+	}
+	double dt = now_ns() - t0;
+	SEM(destroy)(&FN(never));
+	return dt / 1e3 / pp->n;
+}
+
 #undef FN
