@@ -11,12 +11,14 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "lock.h"
+#include "annotate.h"
 
 int uthread_cancel(uthread_t thread)
 {
@@ -40,6 +42,12 @@ int uthread_cancel(uthread_t thread)
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
 	uthread__lock(&t->exit_lock);
 	r = uthread_gettid(thread, &tid);
+	/* DRD checks the target of a pthread_cancel against the threads it
+	 * knows, and a new uthread names itself in start(): under valgrind,
+	 * wait until it has (it takes no lock of ours before). */
+	if (r == 0 && t->blk && UTHREAD__RUNNING_ON_VALGRIND())
+		while (!__atomic_load_n(&t->announced, __ATOMIC_ACQUIRE))
+			sched_yield();
 	if (r == 0)
 		r = pthread_cancel((pthread_t)t->pd);
 	else if (r == ESRCH)

@@ -68,6 +68,8 @@ static void start(void *arg)
 	UTHREAD__THREAD_START(self->vg_id,
 	                      UTHREAD__WORD_STATE(__atomic_load_n(&self->word, __ATOMIC_RELAXED))
 	                      != UTHREAD__DETACHED);
+	/* Release: uthread_cancel under DRD waits for this (cancel.c). */
+	__atomic_store_n(&self->announced, 1, __ATOMIC_RELEASE);
 	vg_restore_signals(&self->sigmask);
 	/*
 	 * Where glibc's pthread_exit (called by the start routine or anything
@@ -131,6 +133,8 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	t->blk = b;
 	t->vg_id = b->tp;
 	t->pd = b->tp;
+	/* Relaxed: the release store of the state below publishes it. */
+	__atomic_store_n(&t->announced, 0, __ATOMIC_RELAXED);
 	/* Not yet known: see uthread__desc_set_tid. */
 	t->tid = uthread__tid_unknown(UTHREAD__WORD_GEN(t->word));
 	t->start = start_routine;

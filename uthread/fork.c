@@ -182,6 +182,7 @@ static void forget_parent_thread(struct uthread *t)
 	UTHREAD__NEW_MEMORY(t, sizeof *t);
 	UTHREAD__IGNORE(&t->word, sizeof t->word);
 	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
+	UTHREAD__IGNORE(&t->announced, sizeof t->announced);
 	st = UTHREAD__WORD_STATE(__atomic_load_n(&t->word, __ATOMIC_RELAXED));
 	if ((st != UTHREAD__JOINABLE && st != UTHREAD__EXITED) || !t->blk)
 		return;

@@ -71,6 +71,7 @@ struct uthread {
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
 	void *vg_id;                  /* its pthread_self(): helgrind/DRD's name */
 	void *pd;                     /* its pthread_self(), glibc's struct pthread */
+	uint32_t announced;           /* 1 once start() named it to helgrind and DRD */
 	void *(*start)(void *);
 	void *arg;
 	void *result;

@@ -77,9 +77,11 @@ struct uthread *uthread__desc_alloc(void)
 		t = &chunks[n / CHUNK_SLOTS][n % CHUNK_SLOTS];
 		t->slot = n;
 		/* The state word and the tid are read without the lock
-		 * (lookups, gettid), always atomically. */
+		 * (lookups, gettid), always atomically; so is announced
+		 * (uthread_cancel under valgrind). */
 		UTHREAD__IGNORE(&t->word, sizeof t->word);
 		UTHREAD__IGNORE(&t->tid, sizeof t->tid);
+		UTHREAD__IGNORE(&t->announced, sizeof t->announced);
 		__atomic_store_n(&nslots, n + 1, __ATOMIC_RELEASE);
 	}
 	uthread__unlock(&lock);

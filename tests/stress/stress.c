@@ -58,6 +58,7 @@ struct sizes {
 	int forks;          /* fork: children forked */
 	int init_forks;     /* fork-during-init: fresh processes */
 	int signals;        /* signals: signals sent to each target */
+	long cancel_rounds; /* cancel: rounds of each race */
 	int timeout;        /* watchdog, seconds per scenario */
 };
 
@@ -66,7 +67,7 @@ static const struct sizes full_sizes = {
 	.join_rounds = 2000, .mutex_iters = 1000000, .cond_items = 300000,
 	.rw_iters = 500000, .sem_iters = 500000, .barrier_rounds = 100000,
 	.spin_iters = 2000000, .forks = 500, .init_forks = 10, .signals = 20000,
-	.timeout = 120,
+	.cancel_rounds = 5000, .timeout = 120,
 };
 
 /* Small enough for helgrind, which runs threads one at a time and ~100x
@@ -76,7 +77,7 @@ static const struct sizes small_sizes = {
 	.join_rounds = 20, .mutex_iters = 1000, .cond_items = 1000,
 	.rw_iters = 500, .sem_iters = 1000, .barrier_rounds = 200,
 	.spin_iters = 500, .forks = 8, .init_forks = 3, .signals = 100,
-	.timeout = 900,
+	.cancel_rounds = 40, .timeout = 900,
 };
 
 /* The largest full-scale arrays. */
@@ -2120,6 +2121,87 @@ static long run_dlclose_lookup(void)
 }
 
 /* ================================================================== */
+/* cancel                                                               */
+/* ================================================================== */
+
+/* Spins a little (how long: from its argument), passes a cancellation
+ * point, then returns its argument. */
+static void *cn_spin_then_return(void *arg)
+{
+	unsigned n = (unsigned)((uintptr_t)arg >> 1) % 64;
+
+	for (volatile unsigned i = 0; i < n * 60; i++)
+		;
+	uthread_testcancel(); /* where a cancel that came in time acts */
+	return arg;
+}
+
+/* Joins *arg and returns what it got (or (void *)1 if the join failed). */
+static void *cn_joiner(void *arg)
+{
+	void *r = NULL;
+
+	if (uthread_join(*(uthread_t *)arg, &r) != 0)
+		return (void *)1;
+	return r;
+}
+
+static void cn_spin(unsigned *seed)
+{
+	unsigned n = next_rand(seed) % 131072;
+
+	for (volatile unsigned i = 0; i < n; i++)
+		;
+}
+
+/*
+ * Two races, each round: a cancel against the thread's own end (the join
+ * gets its value or UTHREAD_CANCELED, never anything else, and nothing is
+ * freed twice), and a cancel against a join the cancelled thread is making
+ * (either the join finished, and the target's handle is stale, or it did
+ * not, and the target is still joinable exactly once).
+ */
+static long run_cancel(void)
+{
+	long ended_first = 0, cancelled = 0, joined = 0, join_cancelled = 0;
+	unsigned seed = 4242;
+
+	for (long k = 0; k < S->cancel_rounds; k++) {
+		void *v = (void *)(uintptr_t)(2 * k + 2), *r = NULL;
+		uthread_t t, target;
+
+		CHECK0(spawn(&t, NULL, cn_spin_then_return, v));
+		cn_spin(&seed);
+		CHECK0(uthread_cancel(t));
+		CHECK0(uthread_join(t, &r));
+		CHECKF(r == v || r == UTHREAD_CANCELED, "round %ld: join got %p", k, r);
+		ended_first += r == v;
+		cancelled += r == UTHREAD_CANCELED;
+
+		CHECK0(spawn(&target, NULL, cn_spin_then_return, v));
+		CHECK0(spawn(&t, NULL, cn_joiner, &target));
+		cn_spin(&seed);
+		CHECK0(uthread_cancel(t));
+		CHECK0(uthread_join(t, &r));
+		if (r == UTHREAD_CANCELED) {
+			void *rt = NULL;
+			CHECK0(uthread_join(target, &rt)); /* still joinable */
+			CHECKF(rt == v, "round %ld: the target gave %p", k, rt);
+			join_cancelled++;
+		} else {
+			CHECKF(r == v, "round %ld: the joiner got %p", k, r);
+			CHECKF(uthread_join(target, NULL) == EINVAL,
+			       "round %ld: a joined target could be joined again", k);
+			joined++;
+		}
+	}
+	if (!on_valgrind)
+		printf("cancel: ended first %ld, cancelled %ld; join done %ld, join cancelled %ld\n",
+		       ended_first, cancelled, joined, join_cancelled);
+	return 2 * S->cancel_rounds;
+}
+
+/* ================================================================== */
 /* Driver                                                               */
 /* ================================================================== */
 
@@ -2151,6 +2233,8 @@ static const struct scenario scenarios[] = {
 	  run_many_alive },
 	{ "dlclose-lookup", "dlopen/dlclose of a global library while uthreads bind lazily",
 	  run_dlclose_lookup },
+	{ "cancel", "cancel racing the thread's own end, and a join it is making",
+	  run_cancel },
 	/* Last: DRD never forgets a detached thread, and slows down with each. */
 	{ "detached", "detached threads (attr, and detach racing exit) made by four creators",
 	  run_detached },
@@ -2213,6 +2297,14 @@ static int warm_up(void)
 	for (int i = 0; i < 200; i++) {
 		uthread_t u;
 		if (uthread_create(&u, NULL, fk_nothing, NULL) || uthread_join(u, NULL))
+			return -1;
+	}
+	/* The first cancellation loads the unwinder (libgcc_s). */
+	{
+		uthread_t u;
+		void *r = NULL;
+		if (uthread_create(&u, NULL, cn_spin_then_return, (void *)2) ||
+		    uthread_cancel(u) || uthread_join(u, &r))
 			return -1;
 	}
 	grow_stack();
