@@ -68,10 +68,10 @@ struct uthread {
 	 * A uthread__lock_t (lock.h).
 	 */
 	uint32_t exit_lock;
+	uint32_t announced;           /* 1 once start() named it to helgrind and DRD */
 	struct uthread__block *blk;   /* stack + thread block; NULL if none */
 	void *vg_id;                  /* its pthread_self(): helgrind/DRD's name */
 	void *pd;                     /* its pthread_self(), glibc's struct pthread */
-	uint32_t announced;           /* 1 once start() named it to helgrind and DRD */
 	void *(*start)(void *);
 	void *arg;
 	void *result;
