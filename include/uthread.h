@@ -317,6 +317,7 @@ typedef struct {
 	int __type;
 	int __protocol;
 	int __robust;
+	int __pshared;        /* UTHREAD_PROCESS_PRIVATE or _SHARED */
 } uthread_mutexattr_t;
 
 /*
@@ -419,6 +420,17 @@ int uthread_mutexattr_setprotocol(uthread_mutexattr_t *attr, int protocol);
 int uthread_mutexattr_getprotocol(const uthread_mutexattr_t *attr, int *protocol);
 int uthread_mutexattr_setrobust(uthread_mutexattr_t *attr, int robustness);
 int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness);
+/*
+ * UTHREAD_PROCESS_SHARED: mutexes made with attr may live in memory shared
+ * between processes (MAP_SHARED, shm_open): they sleep on shared futexes
+ * and keep no process-local pointer other processes would follow.  Any
+ * type and protocol, robust too: an owner whose process dies holding one
+ * hands EOWNERDEAD to the next locker in any process.  Default
+ * UTHREAD_PROCESS_PRIVATE (private futexes, this process only).
+ * Errors: as above (EINVAL pshared is neither constant).
+ */
+int uthread_mutexattr_setpshared(uthread_mutexattr_t *attr, int pshared);
+int uthread_mutexattr_getpshared(const uthread_mutexattr_t *attr, int *pshared);
 
 /* ------------------------------------------------------------------ */
 /* Condition variables                                                  */
@@ -427,6 +439,7 @@ int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness
 typedef struct {
 	unsigned int __magic;
 	int __clock;
+	int __pshared;          /* UTHREAD_PROCESS_PRIVATE or _SHARED */
 } uthread_condattr_t;
 
 typedef struct {
@@ -436,7 +449,7 @@ typedef struct {
 	unsigned int __sleepers; /* waiters asleep in the kernel, or about to be */
 	void *__mutex;          /* the mutex waiters use, for requeueing */
 	unsigned int __spin;    /* backoff hint: recent failed spins */
-	int __reserved;
+	int __pshared;          /* UTHREAD_PROCESS_SHARED: shared futexes, no __mutex */
 } uthread_cond_t;
 
 #define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0, 0, 0 }
@@ -497,6 +510,17 @@ int uthread_condattr_init(uthread_condattr_t *attr);
 int uthread_condattr_destroy(uthread_condattr_t *attr);
 int uthread_condattr_setclock(uthread_condattr_t *attr, clockid_t clock);
 int uthread_condattr_getclock(const uthread_condattr_t *attr, clockid_t *clock);
+/*
+ * UTHREAD_PROCESS_SHARED: condition variables made with attr may live in
+ * memory shared between processes, and be waited on with a process-shared
+ * mutex.  Such a condition variable keeps no mutex binding: waits with
+ * different mutexes are not detected, and broadcast wakes every waiter
+ * instead of moving them onto the mutex.  Default UTHREAD_PROCESS_PRIVATE.
+ * Errors: EINVAL attr (or getpshared's pshared) is NULL, attr is not
+ * initialised or was destroyed, or pshared is neither constant.
+ */
+int uthread_condattr_setpshared(uthread_condattr_t *attr, int pshared);
+int uthread_condattr_getpshared(const uthread_condattr_t *attr, int *pshared);
 
 /* ------------------------------------------------------------------ */
 /* Once                                                                 */
@@ -544,7 +568,8 @@ int uthread_setspecific(uthread_key_t key, const void *value);
 
 typedef struct {
 	unsigned int __magic;
-	int __reserved;
+	int __kind;             /* UTHREAD_RWLOCK_PREFER_*_NP */
+	int __pshared;          /* UTHREAD_PROCESS_PRIVATE or _SHARED */
 } uthread_rwlockattr_t;
 
 /*
@@ -552,15 +577,17 @@ typedef struct {
  * so a stream of readers cannot starve writers.  Hence a thread that
  * already holds a read lock must not take another while a writer may be
  * waiting (as glibc's PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).
+ * uthread_rwlockattr_setkind_np chooses reader preference instead.
  */
 typedef struct {
 	unsigned int __state;        /* readers | write-locked | waiting bits */
 	unsigned int __writer_seq;   /* futex word writers sleep on */
 	int __writer;                /* tid of the write owner */
 	unsigned int __spin;         /* backoff hint: recent failed spins */
+	unsigned int __flags;        /* process-shared, reader preference */
 } uthread_rwlock_t;
 
-#define UTHREAD_RWLOCK_INITIALIZER { 0, 0, 0, 0 }
+#define UTHREAD_RWLOCK_INITIALIZER { 0, 0, 0, 0, 0 }
 
 /* Errors: EINVAL rw is NULL or attr is not initialised (or destroyed). */
 int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr);
@@ -596,6 +623,35 @@ int uthread_rwlock_unlock(uthread_rwlock_t *rw);
 /* Errors: EINVAL attr is NULL, or (destroy) not initialised or destroyed. */
 int uthread_rwlockattr_init(uthread_rwlockattr_t *attr);
 int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr);
+/*
+ * UTHREAD_PROCESS_SHARED: rwlocks made with attr may live in memory shared
+ * between processes (shared futexes).  Default UTHREAD_PROCESS_PRIVATE.
+ * Errors: EINVAL attr (or the out pointer) is NULL, attr is not
+ * initialised or was destroyed, or pshared is neither constant.
+ */
+int uthread_rwlockattr_setpshared(uthread_rwlockattr_t *attr, int pshared);
+int uthread_rwlockattr_getpshared(const uthread_rwlockattr_t *attr, int *pshared);
+
+/*
+ * The preference of rwlocks made with attr, glibc's values:
+ * PREFER_READER_NP: a reader enters whenever no writer holds the lock, even
+ * while writers wait (so a thread may take a read lock it holds again;
+ * readers can starve writers).  PREFER_WRITER_NP and
+ * PREFER_WRITER_NONRECURSIVE_NP: once a writer waits, new readers wait
+ * behind it (see uthread_rwlock_t).  Unlike glibc, whose default is
+ * reader preference, uthread's default (UTHREAD_RWLOCK_DEFAULT_NP, what
+ * init sets and a NULL attr gives) is writer preference.
+ * Errors: EINVAL attr (or the out pointer) is NULL, attr is not
+ * initialised or was destroyed, or kind is none of the constants.
+ */
+enum {
+	UTHREAD_RWLOCK_PREFER_READER_NP = 0,
+	UTHREAD_RWLOCK_PREFER_WRITER_NP = 1,
+	UTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP = 2,
+	UTHREAD_RWLOCK_DEFAULT_NP = UTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP,
+};
+int uthread_rwlockattr_setkind_np(uthread_rwlockattr_t *attr, int kind);
+int uthread_rwlockattr_getkind_np(const uthread_rwlockattr_t *attr, int *kind);
 
 /* ------------------------------------------------------------------ */
 /* Barriers                                                             */
@@ -605,7 +661,7 @@ int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr);
 
 typedef struct {
 	unsigned int __magic;
-	int __reserved;
+	int __pshared;           /* UTHREAD_PROCESS_PRIVATE or _SHARED */
 } uthread_barrierattr_t;
 
 typedef struct {
@@ -614,7 +670,7 @@ typedef struct {
 	unsigned int __arrived;  /* threads waiting in this round */
 	unsigned int __round;    /* futex word: bumped when a round completes */
 	unsigned int __inside;   /* threads not yet out of wait() */
-	unsigned int __reserved;
+	unsigned int __pshared;  /* UTHREAD_PROCESS_SHARED: shared futexes */
 } uthread_barrier_t;
 
 /* Errors: EINVAL barrier is NULL, count is 0 or above INT_MAX, or attr is
@@ -636,6 +692,15 @@ int uthread_barrier_wait(uthread_barrier_t *barrier);
 /* Errors: EINVAL attr is NULL, or (destroy) not initialised or destroyed. */
 int uthread_barrierattr_init(uthread_barrierattr_t *attr);
 int uthread_barrierattr_destroy(uthread_barrierattr_t *attr);
+/*
+ * UTHREAD_PROCESS_SHARED: barriers made with attr may live in memory
+ * shared between processes (shared futexes).  Default
+ * UTHREAD_PROCESS_PRIVATE.
+ * Errors: EINVAL attr (or the out pointer) is NULL, attr is not
+ * initialised or was destroyed, or pshared is neither constant.
+ */
+int uthread_barrierattr_setpshared(uthread_barrierattr_t *attr, int pshared);
+int uthread_barrierattr_getpshared(const uthread_barrierattr_t *attr, int *pshared);
 
 /* ------------------------------------------------------------------ */
 /* Semaphores                                                           */

@@ -23,7 +23,9 @@ dist_man3_MANS = \
 	man/man3/uthread_barrier_init.3 \
 	man/man3/uthread_barrier_wait.3 \
 	man/man3/uthread_barrierattr_destroy.3 \
+	man/man3/uthread_barrierattr_getpshared.3 \
 	man/man3/uthread_barrierattr_init.3 \
+	man/man3/uthread_barrierattr_setpshared.3 \
 	man/man3/uthread_cancel.3 \
 	man/man3/uthread_check_np.3 \
 	man/man3/uthread_cleanup_pop.3 \
@@ -36,8 +38,10 @@ dist_man3_MANS = \
 	man/man3/uthread_cond_wait.3 \
 	man/man3/uthread_condattr_destroy.3 \
 	man/man3/uthread_condattr_getclock.3 \
+	man/man3/uthread_condattr_getpshared.3 \
 	man/man3/uthread_condattr_init.3 \
 	man/man3/uthread_condattr_setclock.3 \
+	man/man3/uthread_condattr_setpshared.3 \
 	man/man3/uthread_create.3 \
 	man/man3/uthread_detach.3 \
 	man/man3/uthread_equal.3 \
@@ -58,10 +62,12 @@ dist_man3_MANS = \
 	man/man3/uthread_mutex_unlock.3 \
 	man/man3/uthread_mutexattr_destroy.3 \
 	man/man3/uthread_mutexattr_getprotocol.3 \
+	man/man3/uthread_mutexattr_getpshared.3 \
 	man/man3/uthread_mutexattr_getrobust.3 \
 	man/man3/uthread_mutexattr_gettype.3 \
 	man/man3/uthread_mutexattr_init.3 \
 	man/man3/uthread_mutexattr_setprotocol.3 \
+	man/man3/uthread_mutexattr_setpshared.3 \
 	man/man3/uthread_mutexattr_setrobust.3 \
 	man/man3/uthread_mutexattr_settype.3 \
 	man/man3/uthread_once.3 \
@@ -75,7 +81,11 @@ dist_man3_MANS = \
 	man/man3/uthread_rwlock_unlock.3 \
 	man/man3/uthread_rwlock_wrlock.3 \
 	man/man3/uthread_rwlockattr_destroy.3 \
+	man/man3/uthread_rwlockattr_getkind_np.3 \
+	man/man3/uthread_rwlockattr_getpshared.3 \
 	man/man3/uthread_rwlockattr_init.3 \
+	man/man3/uthread_rwlockattr_setkind_np.3 \
+	man/man3/uthread_rwlockattr_setpshared.3 \
 	man/man3/uthread_self.3 \
 	man/man3/uthread_sem_destroy.3 \
 	man/man3/uthread_sem_getvalue.3 \

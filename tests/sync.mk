@@ -49,3 +49,17 @@ tests_test_badinput_sync_LDADD = $(TEST_LDADD)
 tests_test_robust_SOURCES = tests/test_robust.c tests/syncutil.h
 tests_test_robust_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_robust_LDADD = $(TEST_LDADD)
+
+# Process-shared objects across fork (MAP_SHARED memory).
+TESTS_C += tests/test_pshared
+check_PROGRAMS += tests/test_pshared
+tests_test_pshared_SOURCES = tests/test_pshared.c tests/syncutil.h
+tests_test_pshared_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_pshared_LDADD = $(TEST_LDADD)
+
+# The rwlock attribute kind (reader or writer preference).
+TESTS_C += tests/test_rwlock_kind
+check_PROGRAMS += tests/test_rwlock_kind
+tests_test_rwlock_kind_SOURCES = tests/test_rwlock_kind.c tests/syncutil.h
+tests_test_rwlock_kind_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_rwlock_kind_LDADD = $(TEST_LDADD)

@@ -65,9 +65,12 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	pthread_testcancel();
 	UTHREAD__IGNORE(c, 4 * sizeof(unsigned));
 	/* Relaxed: __mutex only steers broadcast's requeue; a wrong guess
-	 * costs a wake-up, never correctness (the waiters re-check). */
+	 * costs a wake-up, never correctness (the waiters re-check).  A
+	 * process-shared cond keeps none: the pointer would be ours, not
+	 * another process's. */
+	int private = !c->__pshared;
 	void *prev = __atomic_load_n(&c->__mutex, __ATOMIC_RELAXED);
-	if (prev != m) {
+	if (private && prev != m) {
 		if (prev && __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
 			return EINVAL; /* others wait with a different mutex */
 		__atomic_store_n(&c->__mutex, m, __ATOMIC_RELAXED);
@@ -103,7 +106,7 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	pthread_cleanup_push(wait_cancelled, &u);
 	int old = uthread__cancel_async_begin();
 	for (;;) {
-		r = uthread__futex_wait(&c->__seq, seq, 1, clock_of(c), abstime);
+		r = uthread__futex_wait(&c->__seq, seq, private, clock_of(c), abstime);
 		/* A handler ran but no signal came: keep waiting. */
 		if (r == EINTR && __atomic_load_n(&c->__seq, __ATOMIC_ACQUIRE) == seq)
 			continue;
@@ -148,7 +151,7 @@ int uthread_cond_signal(uthread_cond_t *cond)
 	 * in their backoff see the bump themselves. */
 	__atomic_fetch_add(&cond->__seq, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&cond->__sleepers, __ATOMIC_SEQ_CST))
-		uthread__futex_wake(&cond->__seq, 1, 1);
+		uthread__futex_wake(&cond->__seq, 1, !cond->__pshared);
 	return 0;
 }
 
@@ -169,15 +172,18 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 	 * Wake one, move the rest onto the mutex word, where each is woken by
 	 * the unlock of the one before (relock leaves the word at 2).  Not for
 	 * priority-inheritance or robust mutexes, whose word holds a tid: wake
-	 * them all.
+	 * them all.  Nor for a process-shared mutex: a requeue moves waiters
+	 * between two futexes of one kind, and this cond's are private (a
+	 * process-shared cond keeps no __mutex, m is NULL).
 	 * EAGAIN: a signal bumped __seq meanwhile; its waiters must still
 	 * wake, so fall back to waking everyone.
 	 */
 	if (m && uthread__mutex_kind_valid(m->__kind) &&
-	    !(m->__kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)) &&
+	    !(m->__kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST |
+	                   UTHREAD__MUTEX_PSHARED)) &&
 	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0)
 		return 0;
-	uthread__futex_wake(&cond->__seq, INT_MAX, 1);
+	uthread__futex_wake(&cond->__seq, INT_MAX, !cond->__pshared);
 	return 0;
 }
 
@@ -186,8 +192,10 @@ int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr)
 	if (!cond || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
 		return EINVAL;
 	*cond = (uthread_cond_t)UTHREAD_COND_INITIALIZER;
-	if (attr)
+	if (attr) {
 		cond->__clock = attr->__clock;
+		cond->__pshared = attr->__pshared;
+	}
 	UTHREAD__IGNORE(cond, 4 * sizeof(unsigned));
 	return 0;
 }
@@ -228,6 +236,7 @@ int uthread_condattr_init(uthread_condattr_t *attr)
 		return EINVAL;
 	attr->__magic = UTHREAD__ATTR_MAGIC;
 	attr->__clock = 0;
+	attr->__pshared = UTHREAD_PROCESS_PRIVATE;
 	return 0;
 }
 
@@ -253,5 +262,22 @@ int uthread_condattr_getclock(const uthread_condattr_t *attr, clockid_t *clock)
 	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC || !clock)
 		return EINVAL;
 	*clock = attr->__clock ? (clockid_t)(attr->__clock - 1) : CLOCK_REALTIME;
+	return 0;
+}
+
+int uthread_condattr_setpshared(uthread_condattr_t *attr, int pshared)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC ||
+	    (pshared != UTHREAD_PROCESS_PRIVATE && pshared != UTHREAD_PROCESS_SHARED))
+		return EINVAL;
+	attr->__pshared = pshared;
+	return 0;
+}
+
+int uthread_condattr_getpshared(const uthread_condattr_t *attr, int *pshared)
+{
+	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC || !pshared)
+		return EINVAL;
+	*pshared = attr->__pshared;
 	return 0;
 }

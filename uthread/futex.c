@@ -65,7 +65,8 @@ int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr
 	return errno == EAGAIN ? EAGAIN : EINVAL; /* EAGAIN: *addr != val */
 }
 
-int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
+int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime,
+                           int private)
 {
 	static const struct timespec epoch = { 0, 0 };
 
@@ -74,7 +75,8 @@ int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
 	if (abstime && abstime->tv_sec < 0)
 		abstime = &epoch;
 	for (;;) {
-		if (syscall(SYS_futex, addr, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0,
+		if (syscall(SYS_futex, addr,
+		            FUTEX_LOCK_PI | (private ? FUTEX_PRIVATE_FLAG : 0), 0,
 		            abstime, NULL, 0) == 0)
 			return 0;
 		switch (errno) {
@@ -87,9 +89,10 @@ int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime)
 	}
 }
 
-int uthread__futex_unlock_pi(uint32_t *addr)
+int uthread__futex_unlock_pi(uint32_t *addr, int private)
 {
-	if (syscall(SYS_futex, addr, FUTEX_UNLOCK_PI | FUTEX_PRIVATE_FLAG, 0,
+	if (syscall(SYS_futex, addr,
+	            FUTEX_UNLOCK_PI | (private ? FUTEX_PRIVATE_FLAG : 0), 0,
 	            NULL, NULL, 0) == 0)
 		return 0;
 	return EPERM; /* the word's tid is not ours */

@@ -43,9 +43,11 @@ int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr
  * ETIMEDOUT, EDEADLK (we own it already), or another error number from the
  * kernel (EINVAL for a corrupted word).  Retries by itself after EINTR.
  */
-int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime) UTHREAD__HIDDEN;
+int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime,
+                           int private) UTHREAD__HIDDEN;
 
-/* Hand a PI word to its highest-priority waiter.  0 or EPERM (not ours). */
-int uthread__futex_unlock_pi(uint32_t *addr) UTHREAD__HIDDEN;
+/* Hand a PI word to its highest-priority waiter.  0 or EPERM (not ours).
+ * private: as for uthread__futex_wait (0 for a process-shared mutex). */
+int uthread__futex_unlock_pi(uint32_t *addr, int private) UTHREAD__HIDDEN;
 
 #endif

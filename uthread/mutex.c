@@ -42,6 +42,7 @@ static int bad_time(const struct timespec *ts)
 static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
 {
 	struct uthread__backoff b = uthread__backoff_start(&m->__spin);
+	int private = uthread__mutex_private(m->__kind); /* read once, slow path only */
 
 	while (uthread__backoff(&b)) {
 		/* Relaxed peek: only the CAS below orders anything. */
@@ -62,7 +63,7 @@ static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
 	 * at unlock, never a lost one.  Acquire: the holder's writes are ours.
 	 */
 	while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0) {
-		int r = uthread__futex_wait(&m->__lock, 2, 1, CLOCK_REALTIME, abstime);
+		int r = uthread__futex_wait(&m->__lock, 2, private, CLOCK_REALTIME, abstime);
 		if (r == ETIMEDOUT)
 			return ETIMEDOUT;
 		/* 0, EAGAIN (word changed), EINTR (a handler ran): try again. */
@@ -81,12 +82,13 @@ static int plain_lock(uthread_mutex_t *m, const struct timespec *abstime, int tr
 	return try ? EBUSY : plain_lock_slow(m, abstime);
 }
 
-static void plain_unlock(uthread_mutex_t *m)
+static void plain_unlock(uthread_mutex_t *m, int private)
 {
 	/* Release: our writes reach the next owner.  2 means someone may be
-	 * asleep (or requeued here by a broadcast): wake one. */
+	 * asleep (or requeued here by a broadcast): wake one.  private was
+	 * read from the kind before: m may be freed once the word is 0. */
 	if (__atomic_exchange_n(&m->__lock, 0, __ATOMIC_RELEASE) == 2)
-		uthread__futex_wake(&m->__lock, 1, 1);
+		uthread__futex_wake(&m->__lock, 1, private);
 }
 
 static int pi_lock(uthread_mutex_t *m, pid_t tid, const struct timespec *abstime,
@@ -98,7 +100,8 @@ static int pi_lock(uthread_mutex_t *m, pid_t tid, const struct timespec *abstime
 	if (__atomic_compare_exchange_n(&m->__lock, &e, (uint32_t)tid, 0,
 	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	return try ? EBUSY : uthread__futex_lock_pi(&m->__lock, abstime);
+	return try ? EBUSY : uthread__futex_lock_pi(&m->__lock, abstime,
+	                                            uthread__mutex_private(m->__kind));
 }
 
 static int pi_unlock(uthread_mutex_t *m, pid_t tid)
@@ -110,7 +113,7 @@ static int pi_unlock(uthread_mutex_t *m, pid_t tid)
 	if (__atomic_compare_exchange_n(&m->__lock, &e, 0, 0, __ATOMIC_RELEASE,
 	                                __ATOMIC_RELAXED))
 		return 0;
-	return uthread__futex_unlock_pi(&m->__lock);
+	return uthread__futex_unlock_pi(&m->__lock, uthread__mutex_private(m->__kind));
 }
 
 /* PI and robust words hold the owner's tid. */
@@ -245,7 +248,7 @@ static int release(uthread_mutex_t *m, int kind)
 	}
 	if (kind & UTHREAD__MUTEX_PI)
 		return pi_unlock(m, uthread__tid());
-	plain_unlock(m);
+	plain_unlock(m, uthread__mutex_private(kind));
 	return 0;
 }
 
@@ -258,7 +261,7 @@ int uthread_mutex_unlock(uthread_mutex_t *m)
 	kind = m->__kind;
 	if (kind == 0) {
 		UTHREAD__LOCK_RELEASED(m, 1);
-		plain_unlock(m);
+		plain_unlock(m, 1);
 		return 0;
 	}
 	if (!uthread__mutex_kind_valid(kind))
@@ -303,7 +306,8 @@ int uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		 * ping-pong (the wait's own backoff already caught the signal).
 		 */
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
-			(void)uthread__futex_wait(&m->__lock, 2, 1, CLOCK_MONOTONIC, NULL);
+			(void)uthread__futex_wait(&m->__lock, 2, uthread__mutex_private(kind),
+			                          CLOCK_MONOTONIC, NULL);
 	}
 	now_owned(m, kind, tid, depth);
 	return r;
@@ -324,6 +328,8 @@ int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
 				return r;
 			kind |= UTHREAD__MUTEX_ROBUST;
 		}
+		if (attr->__pshared == UTHREAD_PROCESS_SHARED)
+			kind |= UTHREAD__MUTEX_PSHARED;
 	}
 	*m = (uthread_mutex_t)UTHREAD_MUTEX_INITIALIZER;
 	m->__kind = kind;

@@ -13,6 +13,7 @@
 #define UTHREAD__MUTEX_TYPE_MASK 3
 #define UTHREAD__MUTEX_PI        4
 #define UTHREAD__MUTEX_ROBUST    8
+#define UTHREAD__MUTEX_PSHARED   16 /* shared futexes: no FUTEX_PRIVATE_FLAG */
 #define UTHREAD__MUTEX_DESTROYED 0x7d000000 /* any lock call: EINVAL */
 
 /* A robust mutex's __owner: 0, or one of these after its owner died. */
@@ -21,9 +22,15 @@
 
 static inline int uthread__mutex_kind_valid(int k)
 {
-	return (k & ~15) == 0 && (k & UTHREAD__MUTEX_TYPE_MASK) != 3 &&
+	return (k & ~31) == 0 && (k & UTHREAD__MUTEX_TYPE_MASK) != 3 &&
 	       (k & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)) !=
 	               (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST);
+}
+
+/* 1 for FUTEX_PRIVATE_FLAG: the mutex is not process-shared. */
+static inline int uthread__mutex_private(int kind)
+{
+	return !(kind & UTHREAD__MUTEX_PSHARED);
 }
 
 /* robust.c: the robust protocol (word = owner tid | FUTEX_WAITERS |

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mutexattr.c - uthread_mutexattr_t: the mutex type, protocol and
- * robustness.
+ * robustness, and whether it is process-shared.
  */
 #include <errno.h>
 #include <string.h>
@@ -79,5 +79,22 @@ int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness
 	if (!valid(attr) || !robustness)
 		return EINVAL;
 	*robustness = attr->__robust;
+	return 0;
+}
+
+int uthread_mutexattr_setpshared(uthread_mutexattr_t *attr, int pshared)
+{
+	if (!valid(attr) || (pshared != UTHREAD_PROCESS_PRIVATE &&
+	                     pshared != UTHREAD_PROCESS_SHARED))
+		return EINVAL;
+	attr->__pshared = pshared;
+	return 0;
+}
+
+int uthread_mutexattr_getpshared(const uthread_mutexattr_t *attr, int *pshared)
+{
+	if (!valid(attr) || !pshared)
+		return EINVAL;
+	*pshared = attr->__pshared;
 	return 0;
 }

@@ -13,6 +13,11 @@
  * "passing" readers, even while write-locked: nobody treats a count as a
  * holder except the last one out, and a passing reader that is the last
  * out does the waking a real reader's unlock would have done.
+ *
+ * __flags, fixed at init, is read only off the fast paths: SHARED (the
+ * rwlock is process-shared: no FUTEX_PRIVATE_FLAG) and PREFER_READER
+ * (readers enter past waiting writers, whom the fast path's check keeps
+ * them behind: such a reader enters on its slow path).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +33,21 @@
 #define MAX_READERS     (COUNT - 0x10000u)
 #define READERS_WAITING 0x40000000u
 #define WRITERS_WAITING 0x80000000u
+
+#define SHARED          1u /* __flags: process-shared */
+#define PREFER_READER   2u /* __flags: UTHREAD_RWLOCK_PREFER_READER_NP */
+
+/* 1 for FUTEX_PRIVATE_FLAG.  A plain read: __flags never changes. */
+static int priv(const uthread_rwlock_t *rw)
+{
+	return !(rw->__flags & SHARED);
+}
+
+/* Reader preference: any reader may enter while no writer holds it. */
+static int read_lockable_pref(uint32_t s)
+{
+	return (s & COUNT) < MAX_READERS && !(s & WRITE_LOCKED);
+}
 
 static int bad_time(const struct timespec *ts)
 {
@@ -60,7 +80,8 @@ static int spin_until(uthread_rwlock_t *rw, int for_writer)
 	while (uthread__backoff(&b)) {
 		/* Relaxed peek: the caller's CAS orders what matters. */
 		uint32_t s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
-		if (for_writer ? (s & HELD) == 0 : read_lockable(s)) {
+		if (for_writer ? (s & HELD) == 0 :
+		    (rw->__flags & PREFER_READER) ? read_lockable_pref(s) : read_lockable(s)) {
 			uthread__backoff_won(&b);
 			return 1;
 		}
@@ -97,8 +118,9 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 		return 0;
 	}
 	s = drop_reader(rw); /* we were only passing */
+	int pref = (rw->__flags & PREFER_READER) != 0;
 	for (;;) {
-		if (read_lockable(s)) {
+		if (pref ? read_lockable_pref(s) : read_lockable(s)) {
 			/* Acquire: the last writer's writes are visible. */
 			if (__atomic_compare_exchange_n(&rw->__state, &s, s + 1, 0,
 			                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -123,7 +145,7 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 		    !__atomic_compare_exchange_n(&rw->__state, &s, s | READERS_WAITING,
 		                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			continue;
-		int r = uthread__futex_wait(&rw->__state, s | READERS_WAITING, 1,
+		int r = uthread__futex_wait(&rw->__state, s | READERS_WAITING, priv(rw),
 		                            CLOCK_REALTIME, abstime);
 		if (r == ETIMEDOUT)
 			return ETIMEDOUT;
@@ -153,9 +175,9 @@ static void writer_gave_up(uthread_rwlock_t *rw)
 	                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	/* Release, as in wake_waiters: sleeping writers see the new state. */
 	__atomic_fetch_add(&rw->__writer_seq, 1, __ATOMIC_RELEASE);
-	uthread__futex_wake(&rw->__writer_seq, INT_MAX, 1);
+	uthread__futex_wake(&rw->__writer_seq, INT_MAX, priv(rw));
 	if ((s & READERS_WAITING) && !(s & WRITE_LOCKED))
-		uthread__futex_wake(&rw->__state, INT_MAX, 1);
+		uthread__futex_wake(&rw->__state, INT_MAX, priv(rw));
 }
 
 static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
@@ -205,7 +227,7 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 			s = __atomic_load_n(&rw->__state, __ATOMIC_ACQUIRE);
 			if ((s & HELD) == 0 || !(s & WRITERS_WAITING))
 				continue;
-			int r = uthread__futex_wait(&rw->__writer_seq, seq, 1,
+			int r = uthread__futex_wait(&rw->__writer_seq, seq, priv(rw),
 			                            CLOCK_REALTIME, abstime);
 			if (r == ETIMEDOUT) {
 				writer_gave_up(rw);
@@ -227,10 +249,13 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
  */
 static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
 {
+	int private = priv(rw), pref = (rw->__flags & PREFER_READER) != 0;
+
 	for (;;) {
 		if (s & HELD)
 			return; /* a holder or passing reader will wake */
-		if (s & WRITERS_WAITING) {
+		/* Reader preference: sleeping readers first, and all of them. */
+		if ((s & WRITERS_WAITING) && !(pref && (s & READERS_WAITING))) {
 			if (!__atomic_compare_exchange_n(&rw->__state, &s,
 			                                 s & ~WRITERS_WAITING, 0,
 			                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -241,7 +266,7 @@ static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
 			 * one that read the old one gets EAGAIN from its wait.
 			 */
 			__atomic_fetch_add(&rw->__writer_seq, 1, __ATOMIC_RELEASE);
-			if (uthread__futex_wake(&rw->__writer_seq, 1, 1) > 0)
+			if (uthread__futex_wake(&rw->__writer_seq, 1, private) > 0)
 				return;
 			/* No writer was asleep (it is retrying): look again. */
 			s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
@@ -252,7 +277,7 @@ static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
 			                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 				continue;
 			/* The state changed, so readers not yet asleep get EAGAIN. */
-			uthread__futex_wake(&rw->__state, INT_MAX, 1);
+			uthread__futex_wake(&rw->__state, INT_MAX, private);
 		}
 		return;
 	}
@@ -318,6 +343,9 @@ int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr)
 	if (!rw || (attr && attr->__magic != UTHREAD__ATTR_MAGIC))
 		return EINVAL;
 	*rw = (uthread_rwlock_t)UTHREAD_RWLOCK_INITIALIZER;
+	if (attr)
+		rw->__flags = (attr->__pshared == UTHREAD_PROCESS_SHARED ? SHARED : 0) |
+		              (attr->__kind == UTHREAD_RWLOCK_PREFER_READER_NP ? PREFER_READER : 0);
 	UTHREAD__IGNORE(rw, 3 * sizeof(int));
 	UTHREAD__LOCK_CREATE(rw);
 	return 0;
@@ -338,7 +366,8 @@ int uthread_rwlockattr_init(uthread_rwlockattr_t *attr)
 	if (!attr)
 		return EINVAL;
 	attr->__magic = UTHREAD__ATTR_MAGIC;
-	attr->__reserved = 0;
+	attr->__kind = UTHREAD_RWLOCK_DEFAULT_NP;
+	attr->__pshared = UTHREAD_PROCESS_PRIVATE;
 	return 0;
 }
 
@@ -347,5 +376,45 @@ int uthread_rwlockattr_destroy(uthread_rwlockattr_t *attr)
 	if (!attr || attr->__magic != UTHREAD__ATTR_MAGIC)
 		return EINVAL;
 	attr->__magic = 0;
+	return 0;
+}
+
+static int attr_ok(const uthread_rwlockattr_t *attr)
+{
+	return attr && attr->__magic == UTHREAD__ATTR_MAGIC;
+}
+
+int uthread_rwlockattr_setpshared(uthread_rwlockattr_t *attr, int pshared)
+{
+	if (!attr_ok(attr) ||
+	    (pshared != UTHREAD_PROCESS_PRIVATE && pshared != UTHREAD_PROCESS_SHARED))
+		return EINVAL;
+	attr->__pshared = pshared;
+	return 0;
+}
+
+int uthread_rwlockattr_getpshared(const uthread_rwlockattr_t *attr, int *pshared)
+{
+	if (!attr_ok(attr) || !pshared)
+		return EINVAL;
+	*pshared = attr->__pshared;
+	return 0;
+}
+
+int uthread_rwlockattr_setkind_np(uthread_rwlockattr_t *attr, int kind)
+{
+	if (!attr_ok(attr) || (kind != UTHREAD_RWLOCK_PREFER_READER_NP &&
+	                       kind != UTHREAD_RWLOCK_PREFER_WRITER_NP &&
+	                       kind != UTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+		return EINVAL;
+	attr->__kind = kind;
+	return 0;
+}
+
+int uthread_rwlockattr_getkind_np(const uthread_rwlockattr_t *attr, int *kind)
+{
+	if (!attr_ok(attr) || !kind)
+		return EINVAL;
+	*kind = attr->__kind;
 	return 0;
 }
