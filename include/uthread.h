@@ -300,6 +300,8 @@ enum {
 	UTHREAD_PRIO_NONE = 0,
 	UTHREAD_PRIO_INHERIT = 1,     /* FUTEX_LOCK_PI: the owner inherits the
 	                                 priority of its highest waiter */
+	UTHREAD_PRIO_PROTECT = 2,     /* the owner runs at the mutex's
+	                                 priority ceiling (PTHREAD_PRIO_PROTECT) */
 };
 
 enum {
@@ -318,6 +320,7 @@ typedef struct {
 	int __protocol;
 	int __robust;
 	int __pshared;        /* UTHREAD_PROCESS_PRIVATE or _SHARED */
+	int __prioceiling;    /* UTHREAD_PRIO_PROTECT: 0 means the lowest */
 } uthread_mutexattr_t;
 
 /*
@@ -365,6 +368,9 @@ int uthread_mutex_destroy(uthread_mutex_t *m);
  *         (priority inheritance) when it has to wait, the kernel's
  *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while
  *         holding m; ENOMEM, EPERM, EINVAL (a corrupted lock word), ENOSYS.
+ *         (priority protect) EINVAL the caller's priority is above m's
+ *         ceiling, or the kernel refused the ceiling as its priority (a
+ *         SCHED_OTHER caller), EPERM no privilege for it: nothing locked.
  * Robust mutexes also answer, holding m:
  *         EOWNERDEAD the previous owner ended holding m; make its data
  *                 consistent, then call uthread_mutex_consistent();
@@ -431,6 +437,35 @@ int uthread_mutexattr_getrobust(const uthread_mutexattr_t *attr, int *robustness
  */
 int uthread_mutexattr_setpshared(uthread_mutexattr_t *attr, int pshared);
 int uthread_mutexattr_getpshared(const uthread_mutexattr_t *attr, int *pshared);
+
+/*
+ * The priority ceiling of UTHREAD_PRIO_PROTECT mutexes made with attr: a
+ * SCHED_FIFO priority, sched_get_priority_min(SCHED_FIFO) to _max (1 to
+ * 99 on Linux); the default reads as the minimum.  Locking such a mutex
+ * (as glibc does): EINVAL if the caller's own priority (0 for
+ * SCHED_OTHER/BATCH/IDLE) is above the ceiling; else the caller's
+ * priority is raised to the ceiling, in its own policy, before the lock is
+ * taken, and whatever the kernel answers to that (sched_setscheduler:
+ * EINVAL for a SCHED_OTHER thread, whose only priority is 0; EPERM
+ * without the privilege) is the lock's answer, nothing locked.  The
+ * caller's scheduling is restored when it releases the last
+ * priority-protect mutex it holds (also for a cond wait).  A
+ * priority-protect mutex cannot be robust (init: ENOTSUP).
+ * Errors: as above; EINVAL prioceiling is outside that range.
+ */
+int uthread_mutexattr_setprioceiling(uthread_mutexattr_t *attr, int prioceiling);
+int uthread_mutexattr_getprioceiling(const uthread_mutexattr_t *attr, int *prioceiling);
+
+/*
+ * The ceiling of priority-protect mutex m: get reads it; set locks m
+ * (unless the caller holds it already), changes it, unlocks m, and stores
+ * the old ceiling in *old_ceiling unless it is NULL.
+ * Errors: EINVAL m is NULL, not a mutex or not UTHREAD_PRIO_PROTECT, or
+ *         (get) prioceiling is NULL, or (set) prioceiling is out of range;
+ *         set also returns what locking m returns (see the attribute).
+ */
+int uthread_mutex_getprioceiling(const uthread_mutex_t *m, int *prioceiling);
+int uthread_mutex_setprioceiling(uthread_mutex_t *m, int prioceiling, int *old_ceiling);
 
 /* ------------------------------------------------------------------ */
 /* Condition variables                                                  */

@@ -55,17 +55,21 @@ dist_man3_MANS = \
 	man/man3/uthread_kill.3 \
 	man/man3/uthread_mutex_consistent.3 \
 	man/man3/uthread_mutex_destroy.3 \
+	man/man3/uthread_mutex_getprioceiling.3 \
 	man/man3/uthread_mutex_init.3 \
 	man/man3/uthread_mutex_lock.3 \
+	man/man3/uthread_mutex_setprioceiling.3 \
 	man/man3/uthread_mutex_timedlock.3 \
 	man/man3/uthread_mutex_trylock.3 \
 	man/man3/uthread_mutex_unlock.3 \
 	man/man3/uthread_mutexattr_destroy.3 \
+	man/man3/uthread_mutexattr_getprioceiling.3 \
 	man/man3/uthread_mutexattr_getprotocol.3 \
 	man/man3/uthread_mutexattr_getpshared.3 \
 	man/man3/uthread_mutexattr_getrobust.3 \
 	man/man3/uthread_mutexattr_gettype.3 \
 	man/man3/uthread_mutexattr_init.3 \
+	man/man3/uthread_mutexattr_setprioceiling.3 \
 	man/man3/uthread_mutexattr_setprotocol.3 \
 	man/man3/uthread_mutexattr_setpshared.3 \
 	man/man3/uthread_mutexattr_setrobust.3 \

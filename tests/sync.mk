@@ -63,3 +63,10 @@ check_PROGRAMS += tests/test_rwlock_kind
 tests_test_rwlock_kind_SOURCES = tests/test_rwlock_kind.c tests/syncutil.h
 tests_test_rwlock_kind_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_rwlock_kind_LDADD = $(TEST_LDADD)
+
+# The priority-ceiling protocol (UTHREAD_PRIO_PROTECT).
+TESTS_C += tests/test_prioprotect
+check_PROGRAMS += tests/test_prioprotect
+tests_test_prioprotect_SOURCES = tests/test_prioprotect.c tests/syncutil.h
+tests_test_prioprotect_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_prioprotect_LDADD = $(TEST_LDADD)

@@ -553,7 +553,7 @@ static void mutexattr_rejects_invalid_types_and_protocols(void **state)
 
 	assert_int_equal(uthread_mutexattr_setprotocol(&a, UTHREAD_PRIO_INHERIT), 0);
 	assert_int_equal(uthread_mutexattr_setprotocol(&a, -1), EINVAL);
-	assert_int_equal(uthread_mutexattr_setprotocol(&a, 2), EINVAL);
+	assert_int_equal(uthread_mutexattr_setprotocol(&a, 3), EINVAL);
 	assert_int_equal(uthread_mutexattr_getprotocol(&a, &v), 0);
 	assert_int_equal(v, UTHREAD_PRIO_INHERIT); /* unchanged */
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 
 #include "mutex.h"
 #include "futex.h"
@@ -168,14 +169,20 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 				return try ? EBUSY : EDEADLK;
 		}
 	}
+	if ((kind & UTHREAD__MUTEX_PP) &&
+	    (r = uthread__pp_enter(uthread__mutex_ceiling(kind))) != 0)
+		return r; /* above the ceiling, or the raise was refused */
 	if (kind & UTHREAD__MUTEX_ROBUST)
 		r = uthread__robust_lock(m, tid, abstime, try);
 	else if (kind & UTHREAD__MUTEX_PI)
 		r = pi_lock(m, tid, abstime, try);
 	else
 		r = plain_lock(m, abstime, try);
-	if (r && r != EOWNERDEAD)
+	if (r && r != EOWNERDEAD) {
+		if (kind & UTHREAD__MUTEX_PP)
+			uthread__pp_leave();
 		return r;
+	}
 	now_owned(m, kind, tid, 0); /* EOWNERDEAD too: the caller holds m */
 	return r;
 }
@@ -249,6 +256,8 @@ static int release(uthread_mutex_t *m, int kind)
 	if (kind & UTHREAD__MUTEX_PI)
 		return pi_unlock(m, uthread__tid());
 	plain_unlock(m, uthread__mutex_private(kind));
+	if (kind & UTHREAD__MUTEX_PP)
+		uthread__pp_leave();
 	return 0;
 }
 
@@ -305,6 +314,8 @@ int uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 		 * backoff before this exchange made no difference to the
 		 * ping-pong (the wait's own backoff already caught the signal).
 		 */
+		if (kind & UTHREAD__MUTEX_PP) /* refused: taken all the same */
+			(void)uthread__pp_enter(uthread__mutex_ceiling(kind));
 		while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0)
 			(void)uthread__futex_wait(&m->__lock, 2, uthread__mutex_private(kind),
 			                          CLOCK_MONOTONIC, NULL);
@@ -322,8 +333,14 @@ int uthread_mutex_init(uthread_mutex_t *m, const uthread_mutexattr_t *attr)
 	if (attr) {
 		kind = attr->__type |
 		       (attr->__protocol == UTHREAD_PRIO_INHERIT ? UTHREAD__MUTEX_PI : 0);
+		if (attr->__protocol == UTHREAD_PRIO_PROTECT) {
+			int c = attr->__prioceiling ? attr->__prioceiling
+			                            : sched_get_priority_min(SCHED_FIFO);
+			kind |= UTHREAD__MUTEX_PP | (c << UTHREAD__MUTEX_CEILING_SHIFT);
+		}
 		if (attr->__robust == UTHREAD_MUTEX_ROBUST) {
-			int r = kind & UTHREAD__MUTEX_PI ? ENOTSUP : uthread__robust_supported();
+			int r = (kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_PP)) != 0
+			                ? ENOTSUP : uthread__robust_supported();
 			if (r)
 				return r;
 			kind |= UTHREAD__MUTEX_ROBUST;

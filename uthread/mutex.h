@@ -14,6 +14,9 @@
 #define UTHREAD__MUTEX_PI        4
 #define UTHREAD__MUTEX_ROBUST    8
 #define UTHREAD__MUTEX_PSHARED   16 /* shared futexes: no FUTEX_PRIVATE_FLAG */
+#define UTHREAD__MUTEX_PP        32 /* priority protect; ceiling in bits 8-15 */
+#define UTHREAD__MUTEX_CEILING_SHIFT 8
+#define UTHREAD__MUTEX_CEILING_MASK  0xff00
 #define UTHREAD__MUTEX_DESTROYED 0x7d000000 /* any lock call: EINVAL */
 
 /* A robust mutex's __owner: 0, or one of these after its owner died. */
@@ -22,15 +25,28 @@
 
 static inline int uthread__mutex_kind_valid(int k)
 {
-	return (k & ~31) == 0 && (k & UTHREAD__MUTEX_TYPE_MASK) != 3 &&
+	return (k & ~(63 | UTHREAD__MUTEX_CEILING_MASK)) == 0 &&
+	       (k & UTHREAD__MUTEX_TYPE_MASK) != 3 &&
 	       (k & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)) !=
-	               (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST);
+	               (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST) &&
+	       !((k & UTHREAD__MUTEX_PP) && (k & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST)));
 }
 
 /* 1 for FUTEX_PRIVATE_FLAG: the mutex is not process-shared. */
 static inline int uthread__mutex_private(int kind)
 {
 	return !(kind & UTHREAD__MUTEX_PSHARED);
+}
+
+/* prioprotect.c: raise the caller to ceiling before it takes a PP mutex
+ * (0, or EINVAL / the kernel's answer: take nothing); undo one such raise
+ * after it has released one (its scheduling comes back with the last). */
+int uthread__pp_enter(int ceiling) UTHREAD__HIDDEN;
+void uthread__pp_leave(void) UTHREAD__HIDDEN;
+int uthread__pp_ceiling_valid(int ceiling) UTHREAD__HIDDEN;
+static inline int uthread__mutex_ceiling(int kind)
+{
+	return (kind & UTHREAD__MUTEX_CEILING_MASK) >> UTHREAD__MUTEX_CEILING_SHIFT;
 }
 
 /* robust.c: the robust protocol (word = owner tid | FUTEX_WAITERS |

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mutexattr.c - uthread_mutexattr_t: the mutex type, protocol and
- * robustness, and whether it is process-shared.
+ * robustness, whether it is process-shared, and the priority ceiling.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mutex.h"
 
 static int valid(const uthread_mutexattr_t *a)
 {
@@ -51,7 +52,8 @@ int uthread_mutexattr_gettype(const uthread_mutexattr_t *attr, int *type)
 int uthread_mutexattr_setprotocol(uthread_mutexattr_t *attr, int protocol)
 {
 	if (!valid(attr) || (protocol != UTHREAD_PRIO_NONE &&
-	                     protocol != UTHREAD_PRIO_INHERIT))
+	                     protocol != UTHREAD_PRIO_INHERIT &&
+	                     protocol != UTHREAD_PRIO_PROTECT))
 		return EINVAL;
 	attr->__protocol = protocol;
 	return 0;
@@ -96,5 +98,23 @@ int uthread_mutexattr_getpshared(const uthread_mutexattr_t *attr, int *pshared)
 	if (!valid(attr) || !pshared)
 		return EINVAL;
 	*pshared = attr->__pshared;
+	return 0;
+}
+
+int uthread_mutexattr_setprioceiling(uthread_mutexattr_t *attr, int prioceiling)
+{
+	if (!valid(attr) || !uthread__pp_ceiling_valid(prioceiling))
+		return EINVAL;
+	attr->__prioceiling = prioceiling;
+	return 0;
+}
+
+int uthread_mutexattr_getprioceiling(const uthread_mutexattr_t *attr, int *prioceiling)
+{
+	if (!valid(attr) || !prioceiling)
+		return EINVAL;
+	/* Never set: the lowest, as glibc reads it. */
+	*prioceiling = attr->__prioceiling ? attr->__prioceiling
+	                                   : sched_get_priority_min(SCHED_FIFO);
 	return 0;
 }
