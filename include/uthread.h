@@ -640,7 +640,8 @@ int uthread_rwlock_destroy(uthread_rwlock_t *rw);
  *             the write lock;
  *   ETIMEDOUT (timed) abstime, on CLOCK_REALTIME, passed.
  * A second lock by a thread holding a read lock is not detected: wrlock
- * deadlocks, and so does rdlock while a writer waits.
+ * deadlocks, and so does rdlock while a writer waits (writer preference,
+ * the default; with UTHREAD_RWLOCK_PREFER_READER_NP it gets in).
  */
 int uthread_rwlock_rdlock(uthread_rwlock_t *rw);
 int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1354,6 +1355,120 @@ static long run_spin(void)
 }
 
 /* ================================================================== */
+/* pshared                                                              */
+/* ================================================================== */
+
+/* Shared between a parent and its fork child (MAP_SHARED). */
+struct ps_shared {
+	uthread_mutex_t m;
+	uthread_cond_t c;
+	long iters, rounds;
+	long counter;   /* under m */
+	long turns;     /* under m: ping-pong moves */
+	int turn;       /* under m: whose move, 0 parent, 1 child */
+	int errors;     /* atomic */
+};
+
+static struct ps_shared *ps;
+
+static void *ps_counter(void *arg)
+{
+	struct ps_shared *s = arg;
+
+	for (long i = 0; i < s->iters; i++) {
+		if (uthread_mutex_lock(&s->m) != 0) {
+			__atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		s->counter++;
+		if (uthread_mutex_unlock(&s->m) != 0)
+			__atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* One side of the ping-pong: moves on its turn, signals the other side. */
+static void *ps_pinger(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+
+	for (long i = 0; i < ps->rounds; i++) {
+		int bad = uthread_mutex_lock(&ps->m);
+		while (!bad && ps->turn != me)
+			bad = uthread_cond_wait(&ps->c, &ps->m);
+		ps->turn = !me;
+		ps->turns++;
+		bad |= uthread_cond_signal(&ps->c) | uthread_mutex_unlock(&ps->m);
+		if (bad)
+			__atomic_add_fetch(&ps->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Three counting threads and a ping-pong thread per process. */
+static int ps_side(int me)
+{
+	enum { THREADS = 3 };
+	uthread_t t[THREADS + 1];
+	int bad = 0;
+
+	for (int i = 0; i < THREADS; i++)
+		bad |= spawn(&t[i], NULL, ps_counter, ps);
+	bad |= spawn(&t[THREADS], NULL, ps_pinger, (void *)(intptr_t)me);
+	for (int i = 0; i <= THREADS; i++)
+		bad |= uthread_join(t[i], NULL);
+	return bad;
+}
+
+static long run_pshared(void)
+{
+	static const int types[] = { UTHREAD_MUTEX_NORMAL, UTHREAD_MUTEX_RECURSIVE,
+		                     UTHREAD_MUTEX_ERRORCHECK };
+	long total = 0;
+
+	ps = mmap(NULL, sizeof *ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(ps != MAP_FAILED);
+	if (ps == MAP_FAILED)
+		return 0;
+	for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+		uthread_mutexattr_t ma;
+		uthread_condattr_t ca;
+		int st = -1;
+
+		memset(ps, 0, sizeof *ps);
+		ps->iters = S->mutex_iters / 10;
+		ps->rounds = S->barrier_rounds / 10 + 1;
+		CHECK0(uthread_mutexattr_init(&ma));
+		CHECK0(uthread_mutexattr_settype(&ma, types[k]));
+		CHECK0(uthread_mutexattr_setpshared(&ma, UTHREAD_PROCESS_SHARED));
+		CHECK0(uthread_mutex_init(&ps->m, &ma));
+		CHECK0(uthread_mutexattr_destroy(&ma));
+		CHECK0(uthread_condattr_init(&ca));
+		CHECK0(uthread_condattr_setpshared(&ca, UTHREAD_PROCESS_SHARED));
+		CHECK0(uthread_cond_init(&ps->c, &ca));
+		CHECK0(uthread_condattr_destroy(&ca));
+		fflush(NULL);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0)
+			_exit(ps_side(1));
+		CHECK0(ps_side(0));
+		CHECK(waitpid(pid, &st, 0) == pid);
+		CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+		CHECKF(ps->counter == 2 * 3 * ps->iters, "type %d: counter %ld, want %ld",
+		       types[k], ps->counter, 2 * 3 * ps->iters);
+		CHECKF(ps->turns == 2 * ps->rounds, "type %d: %ld moves, want %ld", types[k],
+		       ps->turns, 2 * ps->rounds);
+		CHECKF(ps->errors == 0, "type %d: %d calls failed", types[k], ps->errors);
+		CHECK0(uthread_cond_destroy(&ps->c));
+		CHECK0(uthread_mutex_destroy(&ps->m));
+		total += ps->counter + ps->turns;
+	}
+	CHECK0(munmap(ps, sizeof *ps));
+	return total;
+}
+
+/* ================================================================== */
 /* fork                                                                 */
 /* ================================================================== */
 
@@ -2227,6 +2342,8 @@ static const struct scenario scenarios[] = {
 	{ "barrier", "four threads, many rounds; one serial thread per round, nobody early",
 	  run_barrier },
 	{ "spin", "spinlock storm; exact counter", run_spin },
+	{ "pshared", "process-shared mutex storms and a cond ping-pong between a parent and its fork child; exact counts",
+	  run_pshared },
 	{ "signals", "real-time signals at single threads asleep in futex waits; exact counts",
 	  run_signals },
 	{ "many-alive", "threads alive at once (counted in /proc), then joined",
