@@ -27,7 +27,7 @@ extern "C" {
 /*
  * A thread handle.  It names one thread for as long as that thread can still
  * be joined or detached; a handle whose thread was joined (or detached and
- * has ended) goes stale, and the functions taking it answer EINVAL instead of
+ * has ended) goes stale, and the functions taking it answer ESRCH instead of
  * touching freed memory.  A value of 0 never names a thread.
  */
 typedef unsigned long uthread_t;
@@ -77,29 +77,56 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 /*
  * Wait until thread has ended, then store its exit value in *retval (if
  * retval is not NULL) and release its resources.  Blocks on the futex the
- * kernel clears and wakes when the thread is gone; never wakes early.
+ * kernel clears and wakes when the thread is gone; never wakes early.  The
+ * main thread can be joined too: the join returns once main has called
+ * uthread_exit(value), with that value.  A cancellation point.
  * Errors: EDEADLK thread is the calling thread;
- *         EINVAL  thread is detached, already joined (the handle is stale),
- *                 being joined by another thread, or is the main thread or
+ *         EINVAL  thread is detached, being joined by another thread, or
  *                 a thread uthread did not create;
- *         ESRCH   thread was never a valid handle.
+ *         ESRCH   thread was already joined, or was detached and has ended
+ *                 (the handle is stale), or was never a valid handle.
  */
 int uthread_join(uthread_t thread, void **retval);
 
 /*
+ * uthread_join, but EBUSY at once if thread has not ended yet (nothing
+ * changes then).  Not a cancellation point.  Errors as uthread_join, and
+ * EBUSY.
+ */
+int uthread_tryjoin_np(uthread_t thread, void **retval);
+
+/*
+ * uthread_join with a deadline: abstime, an absolute time on CLOCK_REALTIME
+ * (timedjoin) or on clockid (clockjoin: CLOCK_REALTIME or CLOCK_MONOTONIC).
+ * On ETIMEDOUT the thread stays joinable.  A thread that has already ended
+ * is joined whatever abstime says.  A cancellation point.
+ * Errors as uthread_join, and:
+ *         ETIMEDOUT abstime passed first (a negative tv_sec has passed);
+ *         EINVAL    abstime's tv_nsec is not in [0, 1e9) and the thread
+ *                   still runs; clockjoin: clockid is neither clock (checked
+ *                   first).
+ */
+int uthread_timedjoin_np(uthread_t thread, void **retval,
+                         const struct timespec *abstime);
+int uthread_clockjoin_np(uthread_t thread, void **retval, clockid_t clockid,
+                         const struct timespec *abstime);
+
+/*
  * Mark thread detached: its resources are released as soon as it ends and
- * it can no longer be joined.  Does not block.
- * Errors: EINVAL thread is already detached, being joined, stale, or not a
- *                thread uthread created (the main thread included);
- *         ESRCH  thread was never a valid handle.
+ * it can no longer be joined.  Does not block.  Detaching the main thread
+ * only means it can no longer be joined.
+ * Errors: EINVAL thread is already detached, being joined, or not a
+ *                thread uthread created (but main);
+ *         ESRCH  thread was already joined, or was detached and has
+ *                ended, or was never a valid handle.
  */
 int uthread_detach(uthread_t thread);
 
 /*
  * End the calling thread with exit value retval; never returns.  Runs the
  * C/C++ thread_local destructors and the thread-specific data destructors
- * first.  In the main thread it waits until every uthread has ended and then
- * leaves as pthread_exit() does, so the process lives on until its last
+ * first.  In the main thread it hands retval to a joiner of main (if any),
+ * waits until every uthread has ended and then leaves as pthread_exit() does, so the process lives on until its last
  * thread ends and then exits with status 0.  Stack objects are not unwound.
  */
 void uthread_exit(void *retval) __attribute__((__noreturn__));
@@ -122,8 +149,9 @@ int uthread_yield(void);
 /*
  * Store the kernel thread id (as gettid(2) returns it in that thread) of
  * thread in *tid.
- * Errors: EINVAL tid is NULL or the handle is stale;
- *         ESRCH  thread has ended, or was never a valid handle.
+ * Errors: EINVAL tid is NULL;
+ *         ESRCH  thread has ended (joined or not), or was never a valid
+ *                handle.
  */
 int uthread_gettid(uthread_t thread, pid_t *tid);
 
@@ -131,10 +159,11 @@ int uthread_gettid(uthread_t thread, pid_t *tid);
  * Set the name of thread (shown in /proc/PID/task/TID/comm, ps, top, gdb)
  * to name, at most 15 bytes plus the terminating NUL.  The caller's own
  * name is set with prctl; another thread's through its /proc comm file.
- * Errors: EINVAL name is NULL or the handle is stale;
+ * Errors: EINVAL name is NULL;
  *         ERANGE name is longer than 15 bytes;
- *         ESRCH  thread has ended or was never valid, or (another thread)
- *                its comm file does not exist (ENOENT: it ended meanwhile);
+ *         ESRCH  thread has ended (joined or not) or was never valid,
+ *                or (another thread) its comm file does not exist
+ *                (ENOENT: it ended meanwhile);
  *         EIO    (another thread) the write to the comm file was short;
  *         any other error from open or write on the comm file (EACCES,
  *         EMFILE, ENFILE, ...).
@@ -143,7 +172,7 @@ int uthread_setname_np(uthread_t thread, const char *name);
 
 /*
  * Copy the name of thread into buf (len bytes, at least 16).
- * Errors: EINVAL buf is NULL or the handle is stale; ERANGE len < 16;
+ * Errors: EINVAL buf is NULL; ERANGE len < 16;
  *         ESRCH  thread has ended or was never valid, or (another thread)
  *                its comm file does not exist (ENOENT);
  *         any other error from open or read on the comm file (EACCES,
@@ -169,9 +198,11 @@ int uthread_check_np(char *why, size_t len);
  * block it).  sig 0 only checks that the thread is alive.
  * Errors: EINVAL sig is not a valid signal number, or is one of the
  *                real-time signals glibc keeps for itself (32 up to
- *                SIGRTMIN, as pthread_kill refuses them), or the handle
- *                is stale;
- *         ESRCH  thread has ended or was never valid.
+ *                SIGRTMIN, as pthread_kill refuses them);
+ *         ESRCH  thread was joined, or was detached and has ended, or was
+ *                never valid.
+ * A thread that has ended but has not been joined is still a valid ID:
+ * the call returns 0 and sends nothing (as glibc 2.34 and later).
  */
 int uthread_kill(uthread_t thread, int sig);
 

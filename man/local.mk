@@ -46,6 +46,9 @@ dist_man3_MANS = \
 	man/man3/uthread_getspecific.3 \
 	man/man3/uthread_gettid.3 \
 	man/man3/uthread_join.3 \
+	man/man3/uthread_tryjoin_np.3 \
+	man/man3/uthread_timedjoin_np.3 \
+	man/man3/uthread_clockjoin_np.3 \
 	man/man3/uthread_key_create.3 \
 	man/man3/uthread_key_delete.3 \
 	man/man3/uthread_kill.3 \

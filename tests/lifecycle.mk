@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: MIT
 # Thread lifecycle, attributes, bad input, memory and fork tests.
 TESTS_C += tests/test_create tests/test_badinput tests/test_memory \
-	tests/test_fork tests/test_main_exit
+	tests/test_fork tests/test_main_exit tests/test_join
 check_PROGRAMS += tests/test_create tests/test_badinput tests/test_memory \
-	tests/test_fork tests/test_main_exit
+	tests/test_fork tests/test_main_exit tests/test_join
 
 tests_test_create_SOURCES = tests/test_create.c
 tests_test_create_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_create_LDADD = $(TEST_LDADD)
+
+tests_test_join_SOURCES = tests/test_join.c
+tests_test_join_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_join_LDADD = $(TEST_LDADD)
 
 tests_test_badinput_SOURCES = tests/test_badinput.c
 tests_test_badinput_CPPFLAGS = $(TEST_CPPFLAGS)

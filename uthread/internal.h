@@ -182,6 +182,13 @@ void uthread__end(void *retval) UTHREAD__HIDDEN __attribute__((__noreturn__));
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
 
+/* mainjoin.c: the main thread's join state.  join and detach of main,
+ * and main's uthread_exit, which publishes its value first. */
+int uthread__main_join(void **retval, int block, clockid_t clockid,
+                       const struct timespec *abstime) UTHREAD__HIDDEN;
+int uthread__main_detach(void) UTHREAD__HIDDEN;
+void uthread__main_exited(void *retval) UTHREAD__HIDDEN;
+
 /* exit.c: the live-thread count that uthread_exit() in main waits on. */
 void uthread__live_inc(void) UTHREAD__HIDDEN;
 void uthread__live_dec(void) UTHREAD__HIDDEN;
