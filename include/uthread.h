@@ -659,17 +659,25 @@ int uthread_sem_init(uthread_sem_t *sem, int pshared, unsigned value);
  * EBUSY threads wait on it.  Afterwards every call but init answers EINVAL. */
 int uthread_sem_destroy(uthread_sem_t *sem);
 /*
- * Decrement sem, sleeping while it is 0.  Unlike sem_wait(3), a signal
- * handler that runs during the wait does not end it.
- * Errors: EINVAL sem is NULL, not initialised, or destroyed.
+ * Decrement sem, sleeping while it is 0.  As sem_wait(3) on Linux, a signal
+ * handler that runs during the sleep ends it with EINTR unless the handler
+ * was installed with SA_RESTART (then the sleep goes on).
+ * Errors: EINVAL sem is NULL, not initialised, or destroyed; EINTR a
+ * signal handler ended the sleep (nothing taken).
  */
 int uthread_sem_wait(uthread_sem_t *sem);
 /* Errors: as wait, plus EAGAIN the value is 0. */
 int uthread_sem_trywait(uthread_sem_t *sem);
 /* Errors: as wait, plus EINVAL abstime is NULL or its tv_nsec is outside
  * [0, 1e9), checked even when the value is not 0; ETIMEDOUT abstime
- * (CLOCK_REALTIME) passed. */
+ * (CLOCK_REALTIME) passed.  A handler ends the sleep with EINTR even with
+ * SA_RESTART (the kernel does not restart a wait with a deadline). */
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
+/* uthread_sem_timedwait with abstime on clock clockid.  Errors: as
+ * timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ * CLOCK_MONOTONIC (checked before the semaphore is tried). */
+int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
+                          const struct timespec *abstime);
 /*
  * Increment sem and wake one sleeper.  Async-signal-safe.  A waiter that
  * takes the token may destroy, re-initialise, free or unmap sem at once:

@@ -77,6 +77,7 @@ dist_man3_MANS = \
 	man/man3/uthread_rwlockattr_destroy.3 \
 	man/man3/uthread_rwlockattr_init.3 \
 	man/man3/uthread_self.3 \
+	man/man3/uthread_sem_clockwait.3 \
 	man/man3/uthread_sem_destroy.3 \
 	man/man3/uthread_sem_getvalue.3 \
 	man/man3/uthread_sem_init.3 \
