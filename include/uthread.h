@@ -690,6 +690,41 @@ int uthread_sem_post(uthread_sem_t *sem);
  * destroyed. */
 int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
 
+/* What uthread_sem_open returns on failure (as SEM_FAILED). */
+#define UTHREAD_SEM_FAILED ((uthread_sem_t *)0)
+
+/*
+ * Named semaphores: a process-shared uthread_sem_t in the file
+ * /dev/shm/sem.<name>, for the other uthread_sem_* functions (not
+ * uthread_sem_destroy).  name: leading '/'s are dropped (as glibc); the
+ * rest must be 1 to NAME_MAX bytes with no '/'.
+ * uthread_sem_open(name, oflag) opens an existing one; with O_CREAT in
+ * oflag it takes two more arguments, mode_t mode and unsigned value, and
+ * creates it if missing (value, permissions mode less the umask; the file
+ * appears complete or not at all), or fails with EEXIST if O_EXCL is set
+ * too.  Opening the same file again in this process (under any spelling
+ * of its name) returns the same pointer, counted: each open needs its
+ * uthread_sem_close.
+ * The one exception to this header's error convention, as sem_open(3):
+ * returns UTHREAD_SEM_FAILED and sets errno: EINVAL name is NULL or not
+ * a valid name, value > UTHREAD_SEM_VALUE_MAX (only when creating), or
+ * the file is too short to be a semaphore; ENOENT no such semaphore and
+ * no O_CREAT; EEXIST O_CREAT|O_EXCL and it exists; ENAMETOOLONG the file
+ * name is too long for /dev/shm; EACCES permission denied; EAGAIN no
+ * free temporary name; ENOMEM, EMFILE, ENFILE, ENOSPC ... from the
+ * system.  Not a cancellation point.
+ */
+uthread_sem_t *uthread_sem_open(const char *name, int oflag, ...);
+/* Drop one open of sem; the last one unmaps it (the semaphore lives on in
+ * its file).  Errors: EINVAL sem is NULL or was not returned by
+ * uthread_sem_open (or is closed as often as it was opened). */
+int uthread_sem_close(uthread_sem_t *sem);
+/* Remove the name; processes that have it open keep using it.  Errors:
+ * ENOENT no such semaphore, or name is NULL or not a valid name (as
+ * glibc's sem_unlink); EACCES permission denied; ENAMETOOLONG the file
+ * name is too long. */
+int uthread_sem_unlink(const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Spinlocks                                                            */
 /* ------------------------------------------------------------------ */

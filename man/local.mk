@@ -78,12 +78,15 @@ dist_man3_MANS = \
 	man/man3/uthread_rwlockattr_init.3 \
 	man/man3/uthread_self.3 \
 	man/man3/uthread_sem_clockwait.3 \
+	man/man3/uthread_sem_close.3 \
 	man/man3/uthread_sem_destroy.3 \
 	man/man3/uthread_sem_getvalue.3 \
 	man/man3/uthread_sem_init.3 \
+	man/man3/uthread_sem_open.3 \
 	man/man3/uthread_sem_post.3 \
 	man/man3/uthread_sem_timedwait.3 \
 	man/man3/uthread_sem_trywait.3 \
+	man/man3/uthread_sem_unlink.3 \
 	man/man3/uthread_sem_wait.3 \
 	man/man3/uthread_setcancelstate.3 \
 	man/man3/uthread_setcanceltype.3 \
