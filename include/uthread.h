@@ -120,6 +120,18 @@ int uthread_equal(uthread_t t1, uthread_t t2);
 int uthread_yield(void);
 
 /*
+ * Register fork handlers, as pthread_atfork: fork() called by any thread
+ * (a uthread too) runs every prepare handler before it forks, in the
+ * reverse order of registration, then in the parent every parent handler
+ * and in the child every child handler, in the order of registration.
+ * Any of the three may be NULL.  The library's own handlers come before
+ * (prepare: after) the program's, so a child handler may create threads.
+ * Handlers cannot be removed; they stay registered until libuthread is
+ * unloaded.  Errors: ENOMEM no memory for the entry.
+ */
+int uthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+/*
  * Store the kernel thread id (as gettid(2) returns it in that thread) of
  * thread in *tid.
  * Errors: EINVAL tid is NULL or the handle is stale;

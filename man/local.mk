@@ -9,6 +9,7 @@
 # each SYNOPSIS compiles against uthread.h) and tests/test_man_examples.sh
 # compiles and runs every example.
 dist_man3_MANS = \
+	man/man3/uthread_atfork.3 \
 	man/man3/uthread_attr_destroy.3 \
 	man/man3/uthread_attr_getdetachstate.3 \
 	man/man3/uthread_attr_getguardsize.3 \
