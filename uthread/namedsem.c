@@ -40,6 +40,26 @@ struct mapping {
 
 static struct mapping *mappings;
 static uthread__lock_t table_lock = UTHREAD__LOCK_INIT;
+/* This thread holds table_lock: a fork from a signal handler that
+ * interrupted it, or nested in a fork handler, must not wait for it. */
+static __thread unsigned holding __attribute__((__tls_model__("initial-exec")));
+/* One bit per fork under way in this thread: did its prepare take it? */
+static __thread unsigned fork_took __attribute__((__tls_model__("initial-exec")));
+
+static void table_lock_take(void)
+{
+	uthread__lock(&table_lock);
+	holding = 1;
+	/* Marked before anything under the lock, for a handler here. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void table_lock_drop(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	holding = 0;
+	uthread__unlock(&table_lock);
+}
 
 /*
  * PREFIX + name into path, as glibc's __shm_get_name: leading slashes
@@ -83,7 +103,7 @@ static uthread_sem_t *add_mapping(int fd, uthread_sem_t *map, int *err)
 		*err = EINVAL;
 		goto out;
 	}
-	uthread__lock(&table_lock);
+	table_lock_take();
 	for (m = mappings; m; m = m->next)
 		if (m->dev == st.st_dev && m->ino == st.st_ino)
 			break;
@@ -113,7 +133,7 @@ static uthread_sem_t *add_mapping(int fd, uthread_sem_t *map, int *err)
 			free(m);
 		}
 	}
-	uthread__unlock(&table_lock);
+	table_lock_drop();
 out:
 	if (map && map != sem)
 		munmap(map, sizeof(uthread_sem_t));
@@ -246,7 +266,7 @@ int uthread_sem_close(uthread_sem_t *sem)
 
 	if (!sem)
 		return EINVAL;
-	uthread__lock(&table_lock);
+	table_lock_take();
 	for (pp = &mappings; (m = *pp) != NULL; pp = &m->next)
 		if (m->sem == sem)
 			break;
@@ -254,7 +274,7 @@ int uthread_sem_close(uthread_sem_t *sem)
 		*pp = m->next;
 		last = 1;
 	}
-	uthread__unlock(&table_lock);
+	table_lock_drop();
 	if (!m)
 		return EINVAL;
 	if (last) {
@@ -279,16 +299,29 @@ int uthread_sem_unlink(const char *name)
 	return errno == EPERM ? EACCES : errno;
 }
 
-/* A fork landing while another thread holds the table lock must not
- * leave it held in the child. */
+/*
+ * A fork landing while another thread holds the table lock must not leave
+ * it held in the child: prepare takes it.  Unless this thread holds it
+ * already (the fork comes from a signal handler that interrupted an open
+ * or close, or from a fork handler of an outer fork): then the
+ * interrupted holder goes on, and unlocks, in the parent and the child.
+ */
 static void fork_prepare(void)
 {
-	uthread__lock(&table_lock);
+	unsigned took = !holding;
+
+	if (took)
+		table_lock_take();
+	fork_took = fork_took << 1 | took;
 }
 
 static void fork_done(void)
 {
-	uthread__unlock(&table_lock);
+	unsigned took = fork_took & 1u;
+
+	fork_took >>= 1;
+	if (took)
+		table_lock_drop();
 }
 
 __attribute__((__constructor__)) static void install(void)
