@@ -151,13 +151,8 @@ int uthread_sem_wait(uthread_sem_t *sem)
 	return valid(sem) ? wait_common(sem, CLOCK_REALTIME, NULL) : EINVAL;
 }
 
-int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime)
-{
-	return uthread_sem_clockwait(sem, CLOCK_REALTIME, abstime);
-}
-
-int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
-                          const struct timespec *abstime)
+static int timed_wait(uthread_sem_t *sem, clockid_t clockid,
+                      const struct timespec *abstime)
 {
 	/* The clocks futex(2) can measure a deadline on, as glibc's. */
 	if (!valid(sem) || !abstime || abstime->tv_nsec < 0 ||
@@ -165,6 +160,17 @@ int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
 	    (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC))
 		return EINVAL;
 	return wait_common(sem, clockid, abstime);
+}
+
+int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime)
+{
+	return timed_wait(sem, CLOCK_REALTIME, abstime);
+}
+
+int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
+                          const struct timespec *abstime)
+{
+	return timed_wait(sem, clockid, abstime);
 }
 
 int uthread_sem_trywait(uthread_sem_t *sem)
