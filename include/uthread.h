@@ -147,6 +147,18 @@ int uthread_equal(uthread_t t1, uthread_t t2);
 int uthread_yield(void);
 
 /*
+ * Register fork handlers, as pthread_atfork: fork() called by any thread
+ * (a uthread too) runs every prepare handler before it forks, in the
+ * reverse order of registration, then in the parent every parent handler
+ * and in the child every child handler, in the order of registration.
+ * Any of the three may be NULL.  The library's own handlers come before
+ * (prepare: after) the program's, so a child handler may create threads.
+ * Handlers cannot be removed; they stay registered until libuthread is
+ * unloaded.  Errors: ENOMEM no memory for the entry.
+ */
+int uthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+/*
  * Store the kernel thread id (as gettid(2) returns it in that thread) of
  * thread in *tid.
  * Errors: EINVAL tid is NULL;
@@ -690,17 +702,25 @@ int uthread_sem_init(uthread_sem_t *sem, int pshared, unsigned value);
  * EBUSY threads wait on it.  Afterwards every call but init answers EINVAL. */
 int uthread_sem_destroy(uthread_sem_t *sem);
 /*
- * Decrement sem, sleeping while it is 0.  Unlike sem_wait(3), a signal
- * handler that runs during the wait does not end it.
- * Errors: EINVAL sem is NULL, not initialised, or destroyed.
+ * Decrement sem, sleeping while it is 0.  As sem_wait(3) on Linux, a signal
+ * handler that runs during the sleep ends it with EINTR unless the handler
+ * was installed with SA_RESTART (then the sleep goes on).
+ * Errors: EINVAL sem is NULL, not initialised, or destroyed; EINTR a
+ * signal handler ended the sleep (nothing taken).
  */
 int uthread_sem_wait(uthread_sem_t *sem);
 /* Errors: as wait, plus EAGAIN the value is 0. */
 int uthread_sem_trywait(uthread_sem_t *sem);
 /* Errors: as wait, plus EINVAL abstime is NULL or its tv_nsec is outside
  * [0, 1e9), checked even when the value is not 0; ETIMEDOUT abstime
- * (CLOCK_REALTIME) passed. */
+ * (CLOCK_REALTIME) passed.  A handler ends the sleep with EINTR even with
+ * SA_RESTART (the kernel does not restart a wait with a deadline). */
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
+/* uthread_sem_timedwait with abstime on clock clockid.  Errors: as
+ * timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ * CLOCK_MONOTONIC (checked before the semaphore is tried). */
+int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
+                          const struct timespec *abstime);
 /*
  * Increment sem and wake one sleeper.  Async-signal-safe.  A waiter that
  * takes the token may destroy, re-initialise, free or unmap sem at once:
@@ -712,6 +732,41 @@ int uthread_sem_post(uthread_sem_t *sem);
 /* Errors: EINVAL sem or value is NULL, or sem is not initialised or
  * destroyed. */
 int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
+
+/* What uthread_sem_open returns on failure (as SEM_FAILED). */
+#define UTHREAD_SEM_FAILED ((uthread_sem_t *)0)
+
+/*
+ * Named semaphores: a process-shared uthread_sem_t in the file
+ * /dev/shm/sem.<name>, for the other uthread_sem_* functions (not
+ * uthread_sem_destroy).  name: leading '/'s are dropped (as glibc); the
+ * rest must be 1 to NAME_MAX bytes with no '/'.
+ * uthread_sem_open(name, oflag) opens an existing one; with O_CREAT in
+ * oflag it takes two more arguments, mode_t mode and unsigned value, and
+ * creates it if missing (value, permissions mode less the umask; the file
+ * appears complete or not at all), or fails with EEXIST if O_EXCL is set
+ * too.  Opening the same file again in this process (under any spelling
+ * of its name) returns the same pointer, counted: each open needs its
+ * uthread_sem_close.
+ * The one exception to this header's error convention, as sem_open(3):
+ * returns UTHREAD_SEM_FAILED and sets errno: EINVAL name is NULL or not
+ * a valid name, value > UTHREAD_SEM_VALUE_MAX (only when creating), or
+ * the file is too short to be a semaphore; ENOENT no such semaphore and
+ * no O_CREAT; EEXIST O_CREAT|O_EXCL and it exists; ENAMETOOLONG the file
+ * name is too long for /dev/shm; EACCES permission denied; EAGAIN no
+ * free temporary name; ENOMEM, EMFILE, ENFILE, ENOSPC ... from the
+ * system.  Not a cancellation point.
+ */
+uthread_sem_t *uthread_sem_open(const char *name, int oflag, ...);
+/* Drop one open of sem; the last one unmaps it (the semaphore lives on in
+ * its file).  Errors: EINVAL sem is NULL or was not returned by
+ * uthread_sem_open (or is closed as often as it was opened). */
+int uthread_sem_close(uthread_sem_t *sem);
+/* Remove the name; processes that have it open keep using it.  Errors:
+ * ENOENT no such semaphore, or name is NULL or not a valid name (as
+ * glibc's sem_unlink); EACCES permission denied; ENAMETOOLONG the file
+ * name is too long. */
+int uthread_sem_unlink(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Spinlocks                                                            */

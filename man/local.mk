@@ -9,6 +9,7 @@
 # each SYNOPSIS compiles against uthread.h) and tests/test_man_examples.sh
 # compiles and runs every example.
 dist_man3_MANS = \
+	man/man3/uthread_atfork.3 \
 	man/man3/uthread_attr_destroy.3 \
 	man/man3/uthread_attr_getdetachstate.3 \
 	man/man3/uthread_attr_getguardsize.3 \
@@ -80,12 +81,16 @@ dist_man3_MANS = \
 	man/man3/uthread_rwlockattr_destroy.3 \
 	man/man3/uthread_rwlockattr_init.3 \
 	man/man3/uthread_self.3 \
+	man/man3/uthread_sem_clockwait.3 \
+	man/man3/uthread_sem_close.3 \
 	man/man3/uthread_sem_destroy.3 \
 	man/man3/uthread_sem_getvalue.3 \
 	man/man3/uthread_sem_init.3 \
+	man/man3/uthread_sem_open.3 \
 	man/man3/uthread_sem_post.3 \
 	man/man3/uthread_sem_timedwait.3 \
 	man/man3/uthread_sem_trywait.3 \
+	man/man3/uthread_sem_unlink.3 \
 	man/man3/uthread_sem_wait.3 \
 	man/man3/uthread_setcancelstate.3 \
 	man/man3/uthread_setcanceltype.3 \

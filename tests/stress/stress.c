@@ -1870,7 +1870,13 @@ static void *sg_target(void *arg)
 		break;
 	case SG_SEM:
 		for (;;) {
-			errors += uthread_sem_wait(&p->s[i]) != 0;
+			int r;
+
+			/* A handler without SA_RESTART ends a semaphore
+			 * wait with EINTR, as glibc's: wait again. */
+			while ((r = uthread_sem_wait(&p->s[i])) == EINTR)
+				;
+			errors += r != 0;
 			if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
 				break;
 			p->rounds[i]++;
@@ -1949,7 +1955,9 @@ static long run_signals(void)
 	long sent = 0;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = sig_handler; /* no SA_RESTART: waits must not end anyway */
+	/* No SA_RESTART: the other waits must not end anyway; a semaphore
+	 * wait's EINTR (as glibc's) is waited again. */
+	sa.sa_handler = sig_handler;
 	sigemptyset(&sa.sa_mask);
 	CHECK(sigaction(SIG_A, &sa, &old) == 0);
 	sigemptyset(&block);
