@@ -355,11 +355,10 @@ int uthread_mutex_destroy(uthread_mutex_t *m);
 /*
  * Lock m, sleeping in the kernel while another thread holds it.  One atomic
  * operation when m is free.  The owner locking a normal mutex again
- * deadlocks, as POSIX says.
+ * deadlocks, as POSIX says (with priority inheritance or robust too).
  * Errors: EINVAL  m is NULL, destroyed, or not a mutex (its kind is none
  *                 init writes);
- *         EDEADLK the caller already holds m, which is errorcheck, or
- *                 normal with priority inheritance;
+ *         EDEADLK the caller already holds m, which is errorcheck;
  *         EAGAIN  (recursive) the count would overflow;
  *         (priority inheritance) when it has to wait, the kernel's
  *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while

@@ -89,16 +89,36 @@ static void plain_unlock(uthread_mutex_t *m)
 		uthread__futex_wake(&m->__lock, 1, 1);
 }
 
+/*
+ * A normal mutex relocked by its owner deadlocks, as POSIX says (the
+ * kernel's EDEADLK for a PI word is not ours to pass on): sleep on a word
+ * nobody wakes until abstime passes, for ever without one.  As glibc.
+ */
+static int deadlock(clockid_t clockid, const struct timespec *abstime)
+{
+	const uint32_t never = 0;
+
+	while (uthread__futex_wait(&never, 0, 1, clockid, abstime) != ETIMEDOUT)
+		; /* 0, EINTR: nobody can have woken us for a reason; sleep on */
+	return ETIMEDOUT;
+}
+
 static int pi_lock(uthread_mutex_t *m, pid_t tid, const struct timespec *abstime,
                    int try)
 {
 	uint32_t e = 0;
+	int r;
 
 	/* Acquire, as plain_lock.  The word holds the owner's tid. */
 	if (__atomic_compare_exchange_n(&m->__lock, &e, (uint32_t)tid, 0,
 	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	return try ? EBUSY : uthread__futex_lock_pi(&m->__lock, abstime);
+	if (try)
+		return EBUSY;
+	r = uthread__futex_lock_pi(&m->__lock, abstime);
+	/* Only a normal mutex gets here held by us (lock_any answered the
+	 * checked types). */
+	return r == EDEADLK ? deadlock(CLOCK_REALTIME, abstime) : r;
 }
 
 static int pi_unlock(uthread_mutex_t *m, pid_t tid)
@@ -161,8 +181,10 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 				m->__count++;
 				return 0;
 			}
-			if (type == UTHREAD_MUTEX_ERRORCHECK || (kind & TID_WORD))
+			if (type == UTHREAD_MUTEX_ERRORCHECK)
 				return try ? EBUSY : EDEADLK;
+			/* Normal: a try answers EBUSY below, a lock deadlocks
+			 * (POSIX), even though the word names us. */
 		}
 	}
 	if (kind & UTHREAD__MUTEX_ROBUST)

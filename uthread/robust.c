@@ -90,7 +90,9 @@ int uthread__robust_supported(void)
 
 /*
  * Lock: 0, EOWNERDEAD (locked), ENOTRECOVERABLE, EBUSY (try), ETIMEDOUT.
- * The caller has checked for a relock by the owner.
+ * The caller has answered a relock by the owner, but for a normal mutex:
+ * that one finds its own tid in the word and sleeps until abstime, a
+ * deadlock as POSIX says.
  */
 int uthread__robust_lock(uthread_mutex_t *m, pid_t tid,
                          const struct timespec *abstime, int try)
