@@ -390,6 +390,17 @@ int uthread_mutex_trylock(uthread_mutex_t *m);
 int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
 
 /*
+ * As uthread_mutex_timedlock, but abstime is measured on clockid, as for
+ * pthread_mutex_clocklock; timedlock is clocklock on CLOCK_REALTIME.
+ * Errors: as timedlock, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (checked first, as glibc 2.36), or (priority
+ *         inheritance, CLOCK_MONOTONIC, when it has to wait) the kernel
+ *         lacks FUTEX_LOCK_PI2 (Linux 5.14), as glibc answers.
+ */
+int uthread_mutex_clocklock(uthread_mutex_t *m, clockid_t clockid,
+                            const struct timespec *abstime);
+
+/*
  * Unlock m, waking one sleeper if there is one.  One atomic operation when
  * nobody waits.  A normal mutex keeps no owner: unlocking one the caller
  * does not hold is not detected and releases it (as glibc).
@@ -473,6 +484,16 @@ int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m);
  */
 int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
                            const struct timespec *abstime);
+
+/*
+ * As uthread_cond_timedwait, but abstime is measured on clockid whatever
+ * the clock attribute says, as for pthread_cond_clockwait; timedwait is
+ * clockwait on the attribute's clock.  A cancellation point, as timedwait.
+ * Errors: as timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (after abstime's check, as glibc 2.36).
+ */
+int uthread_cond_clockwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           clockid_t clockid, const struct timespec *abstime);
 
 /* Wake at least one waiter, if any.  Errors: EINVAL cond is NULL. */
 int uthread_cond_signal(uthread_cond_t *cond);
@@ -585,6 +606,16 @@ int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abst
 int uthread_rwlock_wrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_trywrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime);
+/*
+ * As the timed calls, but abstime is measured on clockid (timedrdlock and
+ * timedwrlock are these on CLOCK_REALTIME).  Errors: as the timed calls,
+ * plus EINVAL clockid is neither CLOCK_REALTIME nor CLOCK_MONOTONIC
+ * (checked with abstime, before the lock is tried, as glibc 2.36).
+ */
+int uthread_rwlock_clockrdlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
+int uthread_rwlock_clockwrlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
 /*
  * Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
  * another thread.  Readers are counted, not named: an unlock by a thread

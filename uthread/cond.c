@@ -54,7 +54,7 @@ static void wait_cancelled(void *arg)
 	(void)uthread__mutex_relock_after_wait(u->m, u->depth);
 }
 
-static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
+static int wait_common(uthread_cond_t *c, uthread_mutex_t *m, clockid_t clockid,
                        const struct timespec *abstime)
 {
 	uint32_t seq;
@@ -103,7 +103,7 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	pthread_cleanup_push(wait_cancelled, &u);
 	int old = uthread__cancel_async_begin();
 	for (;;) {
-		r = uthread__futex_wait(&c->__seq, seq, 1, clock_of(c), abstime);
+		r = uthread__futex_wait(&c->__seq, seq, 1, clockid, abstime);
 		/* A handler ran but no signal came: keep waiting. */
 		if (r == EINTR && __atomic_load_n(&c->__seq, __ATOMIC_ACQUIRE) == seq)
 			continue;
@@ -128,15 +128,25 @@ int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m)
 {
 	if (!cond || !m)
 		return EINVAL;
-	return wait_common(cond, m, NULL);
+	return wait_common(cond, m, CLOCK_REALTIME, NULL);
+}
+
+int uthread_cond_clockwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           clockid_t clockid, const struct timespec *abstime)
+{
+	/* abstime, then the clock, as glibc; both before the wait starts. */
+	if (!cond || !m || bad_time(abstime) ||
+	    (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC))
+		return EINVAL;
+	return wait_common(cond, m, clockid, abstime);
 }
 
 int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
                            const struct timespec *abstime)
 {
-	if (!cond || !m || bad_time(abstime))
+	if (!cond)
 		return EINVAL;
-	return wait_common(cond, m, abstime);
+	return uthread_cond_clockwait(cond, m, clock_of(cond), abstime);
 }
 
 int uthread_cond_signal(uthread_cond_t *cond)
