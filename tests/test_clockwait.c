@@ -4,9 +4,11 @@
  * uthread_mutex_clocklock, uthread_rwlock_clockrdlock/clockwrlock): each
  * gives up on the clock it is given, not before the deadline, takes only
  * CLOCK_REALTIME and CLOCK_MONOTONIC, and checks abstime as the timed
- * variants do; cond_clockwait is a cancellation point; and a normal
- * priority-inheritance (or robust) mutex relocked by its owner deadlocks
- * until the deadline of each clock.  Threads never call cmocka.
+ * variants do; cond_clockwait is a cancellation point.  Also two
+ * departures from POSIX fixed with them: a wait with a new mutex after a
+ * broadcast released every waiter of the old one forms a new binding, and
+ * a normal priority-inheritance (or robust) mutex relocked by its owner
+ * deadlocks instead of answering EDEADLK.  Threads never call cmocka.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -481,6 +483,167 @@ static void rwlock_clocklocks_bad_input(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* A new binding after a broadcast                                      */
+/* ------------------------------------------------------------------ */
+
+#define WAITERS 3
+
+struct binding {
+	uthread_mutex_t m0, m1;
+	uthread_cond_t c;
+	int ready; /* under m0 */
+	int go;    /* under m0 */
+	int woke;  /* tu_add */
+	int errors;
+};
+
+static void *wait_on_m0(void *p)
+{
+	struct binding *b = p;
+
+	if (uthread_mutex_lock(&b->m0)) {
+		tu_add(&b->errors, 1);
+		return NULL;
+	}
+	b->ready++;
+	while (!b->go)
+		if (uthread_cond_wait(&b->c, &b->m0))
+			tu_add(&b->errors, 1);
+	tu_add(&b->woke, 1);
+	(void)uthread_mutex_unlock(&b->m0);
+	return NULL;
+}
+
+/* Hold m0 once all WAITERS are inside their wait. */
+static void lock_when_all_wait(struct binding *b)
+{
+	for (;;) {
+		assert_int_equal(uthread_mutex_lock(&b->m0), 0);
+		if (b->ready == WAITERS)
+			return;
+		assert_int_equal(uthread_mutex_unlock(&b->m0), 0);
+		tu_sleep_ms(1);
+	}
+}
+
+static void wait_with_a_new_mutex_after_a_broadcast(int hold_m0)
+{
+	struct binding b;
+	uthread_t t[WAITERS];
+
+	memset(&b, 0, sizeof b);
+	assert_int_equal(make_mutex(&b.m0, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+	assert_int_equal(make_mutex(&b.m1, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+	assert_int_equal(uthread_cond_init(&b.c, NULL), 0);
+	for (int i = 0; i < WAITERS; i++)
+		assert_int_equal(uthread_create(&t[i], NULL, wait_on_m0, &b), 0);
+	lock_when_all_wait(&b);
+	b.go = 1;
+	if (!hold_m0)
+		assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+	assert_int_equal(uthread_cond_broadcast(&b.c), 0);
+	/* Every waiter of m0 is released, though (holding m0) none has
+	 * retaken it yet: the next wait forms a new binding (POSIX). */
+	assert_int_equal(uthread_mutex_lock(&b.m1), 0);
+	struct timespec deadline = su_deadline(CLOCK_REALTIME, 30);
+	assert_timed_out(uthread_cond_timedwait(&b.c, &b.m1, &deadline), CLOCK_REALTIME,
+	                 &deadline);
+	deadline = su_deadline(CLOCK_MONOTONIC, 30);
+	assert_timed_out(uthread_cond_clockwait(&b.c, &b.m1, CLOCK_MONOTONIC, &deadline),
+	                 CLOCK_MONOTONIC, &deadline);
+	assert_int_equal(uthread_mutex_unlock(&b.m1), 0);
+	if (hold_m0)
+		assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+	for (int i = 0; i < WAITERS; i++)
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+	assert_int_equal(tu_get(&b.woke), WAITERS);
+	assert_int_equal(tu_get(&b.errors), 0);
+	assert_int_equal(uthread_cond_destroy(&b.c), 0);
+	assert_int_equal(uthread_mutex_destroy(&b.m0), 0);
+	assert_int_equal(uthread_mutex_destroy(&b.m1), 0);
+}
+
+static void a_wait_with_a_new_mutex_after_a_broadcast_under_the_old_one_binds_anew(void **state)
+{
+	(void)state;
+	wait_with_a_new_mutex_after_a_broadcast(1);
+}
+
+static void a_wait_with_a_new_mutex_after_a_broadcast_binds_anew(void **state)
+{
+	(void)state;
+	wait_with_a_new_mutex_after_a_broadcast(0);
+}
+
+struct m1_waiter {
+	struct binding *b;
+	int waiting; /* under m1 */
+	int r;
+};
+
+static void *wait_on_m1(void *p)
+{
+	struct m1_waiter *w = p;
+	struct binding *b = w->b;
+	struct timespec deadline = su_deadline(CLOCK_MONOTONIC, 60000);
+	int r = 0;
+
+	if (uthread_mutex_lock(&b->m1))
+		return NULL;
+	w->waiting = 1;
+	while (!b->go && r == 0)
+		r = uthread_cond_clockwait(&b->c, &b->m1, CLOCK_MONOTONIC, &deadline);
+	w->r = r;
+	(void)uthread_mutex_unlock(&b->m1);
+	return NULL;
+}
+
+/* The new binding is a binding: while its waiter is blocked, the old
+ * mutex is refused, and a signal still reaches the waiter. */
+static void the_new_binding_still_refuses_a_second_mutex(void **state)
+{
+	struct binding b;
+	struct m1_waiter w = { &b, 0, -1 };
+	struct timespec deadline = su_deadline(CLOCK_MONOTONIC, 1000);
+	uthread_t t;
+
+	(void)state;
+	memset(&b, 0, sizeof b);
+	assert_int_equal(make_mutex(&b.m0, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+	assert_int_equal(make_mutex(&b.m1, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+	assert_int_equal(uthread_cond_init(&b.c, NULL), 0);
+	/* A first binding, to m0, released by a broadcast. */
+	assert_int_equal(uthread_mutex_lock(&b.m0), 0);
+	struct timespec past = { 0, 0 };
+	assert_int_equal(uthread_cond_clockwait(&b.c, &b.m0, CLOCK_MONOTONIC, &past), ETIMEDOUT);
+	assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+	assert_int_equal(uthread_cond_broadcast(&b.c), 0);
+	/* Then a waiter with m1. */
+	assert_int_equal(uthread_create(&t, NULL, wait_on_m1, &w), 0);
+	for (;;) {
+		assert_int_equal(uthread_mutex_lock(&b.m1), 0);
+		if (w.waiting)
+			break;
+		assert_int_equal(uthread_mutex_unlock(&b.m1), 0);
+		tu_sleep_ms(1);
+	}
+	assert_int_equal(uthread_mutex_unlock(&b.m1), 0);
+	assert_int_equal(uthread_mutex_lock(&b.m0), 0);
+	assert_int_equal(uthread_cond_clockwait(&b.c, &b.m0, CLOCK_MONOTONIC, &deadline),
+	                 EINVAL);
+	assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+	assert_int_equal(uthread_mutex_lock(&b.m1), 0);
+	b.go = 1;
+	assert_int_equal(uthread_cond_signal(&b.c), 0);
+	assert_int_equal(uthread_mutex_unlock(&b.m1), 0);
+	assert_int_equal(uthread_join(t, NULL), 0);
+	assert_int_equal(w.r, 0);
+	assert_int_equal(uthread_cond_destroy(&b.c), 0);
+	assert_int_equal(uthread_mutex_destroy(&b.m0), 0);
+	assert_int_equal(uthread_mutex_destroy(&b.m1), 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* A normal PI or robust mutex relocked by its owner                    */
 /* ------------------------------------------------------------------ */
 
@@ -541,6 +704,9 @@ int main(void)
 		cmocka_unit_test(mutex_clocklock_bad_input),
 		cmocka_unit_test(rwlock_clocklocks_time_out_on_the_clock_they_are_given),
 		cmocka_unit_test(rwlock_clocklocks_bad_input),
+		cmocka_unit_test(a_wait_with_a_new_mutex_after_a_broadcast_under_the_old_one_binds_anew),
+		cmocka_unit_test(a_wait_with_a_new_mutex_after_a_broadcast_binds_anew),
+		cmocka_unit_test(the_new_binding_still_refuses_a_second_mutex),
 		cmocka_unit_test(a_normal_pi_or_robust_mutex_relocked_by_its_owner_times_out),
 	};
 
