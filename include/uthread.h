@@ -469,8 +469,9 @@ int uthread_cond_destroy(uthread_cond_t *cond);
  * Signal handlers that run during the wait do not end it.
  * Errors: EINVAL cond or m is NULL, m is destroyed or not a mutex, or
  *                other threads are blocked on cond with a different mutex
- *                (not those a broadcast released, even before they have
- *                retaken their mutex: the next wait binds anew, POSIX);
+ *                (not those a broadcast or signal released, even before
+ *                they have retaken their mutex: the next wait binds anew,
+ *                POSIX; seeing one still blocked may take up to 100 ms);
  *         EPERM  (errorcheck, recursive, priority inheritance) the caller
  *                does not hold m.  A normal mutex keeps no owner: waiting
  *                with one the caller does not hold is not detected.

@@ -598,6 +598,50 @@ static void *wait_on_m1(void *p)
 	return NULL;
 }
 
+/*
+ * A signal unblocks the only waiter of m0, while we hold m0: it cannot
+ * retake m0, and may not even have run yet, but it is no longer blocked
+ * on the condition variable, so the next wait binds anew (POSIX; glibc
+ * has no check).  Many rounds, to meet the waiter at every point.
+ */
+static void a_wait_with_a_new_mutex_after_a_signal_released_the_only_waiter_binds_anew(void **state)
+{
+	long rounds = su_iters(200, 10);
+
+	(void)state;
+	for (long i = 0; i < rounds; i++) {
+		struct binding b;
+		uthread_t t;
+
+		memset(&b, 0, sizeof b);
+		assert_int_equal(make_mutex(&b.m0, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+		assert_int_equal(make_mutex(&b.m1, UTHREAD_MUTEX_NORMAL, UTHREAD_PRIO_NONE, 0), 0);
+		assert_int_equal(uthread_cond_init(&b.c, NULL), 0);
+		assert_int_equal(uthread_create(&t, NULL, wait_on_m0, &b), 0);
+		for (;;) {
+			assert_int_equal(uthread_mutex_lock(&b.m0), 0);
+			if (b.ready == 1)
+				break;
+			assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+			sched_yield();
+		}
+		b.go = 1;
+		assert_int_equal(uthread_cond_signal(&b.c), 0);
+		assert_int_equal(uthread_mutex_lock(&b.m1), 0);
+		struct timespec past = { 0, 0 };
+		assert_int_equal(uthread_cond_clockwait(&b.c, &b.m1, CLOCK_MONOTONIC, &past),
+		                 ETIMEDOUT);
+		assert_int_equal(uthread_mutex_unlock(&b.m1), 0);
+		assert_int_equal(uthread_mutex_unlock(&b.m0), 0);
+		assert_int_equal(uthread_join(t, NULL), 0);
+		assert_int_equal(tu_get(&b.woke), 1);
+		assert_int_equal(tu_get(&b.errors), 0);
+		assert_int_equal(uthread_cond_destroy(&b.c), 0);
+		assert_int_equal(uthread_mutex_destroy(&b.m0), 0);
+		assert_int_equal(uthread_mutex_destroy(&b.m1), 0);
+	}
+}
+
 /* The new binding is a binding: while its waiter is blocked, the old
  * mutex is refused, and a signal still reaches the waiter. */
 static void the_new_binding_still_refuses_a_second_mutex(void **state)
@@ -706,6 +750,7 @@ int main(void)
 		cmocka_unit_test(rwlock_clocklocks_bad_input),
 		cmocka_unit_test(a_wait_with_a_new_mutex_after_a_broadcast_under_the_old_one_binds_anew),
 		cmocka_unit_test(a_wait_with_a_new_mutex_after_a_broadcast_binds_anew),
+		cmocka_unit_test(a_wait_with_a_new_mutex_after_a_signal_released_the_only_waiter_binds_anew),
 		cmocka_unit_test(the_new_binding_still_refuses_a_second_mutex),
 		cmocka_unit_test(a_normal_pi_or_robust_mutex_relocked_by_its_owner_times_out),
 	};

@@ -20,6 +20,8 @@
 
 /* How long destroy waits for woken waiters to leave before EBUSY. */
 #define DESTROY_PATIENCE_NS 100000000L
+/* How long a wait with another mutex waits for them before EINVAL. */
+#define BIND_PATIENCE_NS 100000000L
 
 static int bad_time(const struct timespec *ts)
 {
@@ -44,6 +46,34 @@ static clockid_t clock_of(const uthread_cond_t *c)
 static uthread_mutex_t *bound_mutex(void *p)
 {
 	return (uthread_mutex_t *)((uintptr_t)p & ~RELEASED);
+}
+
+/*
+ * A wait with mutex m found c bound to another mutex with waiters
+ * counted.  A signal may have unblocked them all already (a woken
+ * waiter drops __waiters a few instructions after its wake-up, before
+ * it retakes its mutex), or a broadcast may be about to mark the binding
+ * RELEASED: wait a little for either.  1: the binding has ended, bind m.
+ * 0: a waiter is still blocked with the other mutex (EINVAL).  Only this
+ * error path pays the wait.
+ */
+static int binding_ends(uthread_cond_t *c, const uthread_mutex_t *m)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* Acquire, as in wait_common; relaxed count, as there. */
+		void *now = __atomic_load_n(&c->__mutex, __ATOMIC_ACQUIRE);
+		if (!now || ((uintptr_t)now & RELEASED) || now == m ||
+		    !__atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >
+		    BIND_PATIENCE_NS)
+			return 0;
+		sched_yield();
+	}
 }
 
 /* A waiter cancelled while it slept: what it registered, undone. */
@@ -89,7 +119,8 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m, clockid_t clockid,
 		/* Relaxed: counted waiters of a live binding (not RELEASED)
 		 * are blocked with another mutex; a stale binding has none. */
 		if (prev && !((uintptr_t)prev & RELEASED) &&
-		    __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
+		    __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED) &&
+		    !binding_ends(c, m))
 			return EINVAL; /* others wait with a different mutex */
 		/* Relaxed: only steers broadcast's requeue and this check. */
 		__atomic_store_n(&c->__mutex, m, __ATOMIC_RELAXED);
