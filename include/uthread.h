@@ -398,11 +398,10 @@ int uthread_mutex_destroy(uthread_mutex_t *m);
 /*
  * Lock m, sleeping in the kernel while another thread holds it.  One atomic
  * operation when m is free.  The owner locking a normal mutex again
- * deadlocks, as POSIX says.
+ * deadlocks, as POSIX says (with priority inheritance or robust too).
  * Errors: EINVAL  m is NULL, destroyed, or not a mutex (its kind is none
  *                 init writes);
- *         EDEADLK the caller already holds m, which is errorcheck, or
- *                 normal with priority inheritance;
+ *         EDEADLK the caller already holds m, which is errorcheck;
  *         EAGAIN  (recursive) the count would overflow;
  *         (priority inheritance) when it has to wait, the kernel's
  *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while
@@ -432,6 +431,17 @@ int uthread_mutex_trylock(uthread_mutex_t *m);
  *         holds itself).
  */
 int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
+
+/*
+ * As uthread_mutex_timedlock, but abstime is measured on clockid, as for
+ * pthread_mutex_clocklock; timedlock is clocklock on CLOCK_REALTIME.
+ * Errors: as timedlock, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (checked first, as glibc 2.36), or (priority
+ *         inheritance, CLOCK_MONOTONIC, when it has to wait) the kernel
+ *         lacks FUTEX_LOCK_PI2 (Linux 5.14), as glibc answers.
+ */
+int uthread_mutex_clocklock(uthread_mutex_t *m, clockid_t clockid,
+                            const struct timespec *abstime);
 
 /*
  * Unlock m, waking one sleeper if there is one.  One atomic operation when
@@ -501,7 +511,10 @@ int uthread_cond_destroy(uthread_cond_t *cond);
  * (rarely) return 0 without a signal: re-check the predicate in a loop.
  * Signal handlers that run during the wait do not end it.
  * Errors: EINVAL cond or m is NULL, m is destroyed or not a mutex, or
- *                other threads wait on cond with a different mutex;
+ *                other threads are blocked on cond with a different mutex
+ *                (not those a broadcast or signal released, even before
+ *                they have retaken their mutex: the next wait binds anew,
+ *                POSIX; seeing one still blocked may take up to 100 ms);
  *         EPERM  (errorcheck, recursive, priority inheritance) the caller
  *                does not hold m.  A normal mutex keeps no owner: waiting
  *                with one the caller does not hold is not detected.
@@ -517,6 +530,16 @@ int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m);
  */
 int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
                            const struct timespec *abstime);
+
+/*
+ * As uthread_cond_timedwait, but abstime is measured on clockid whatever
+ * the clock attribute says, as for pthread_cond_clockwait; timedwait is
+ * clockwait on the attribute's clock.  A cancellation point, as timedwait.
+ * Errors: as timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (after abstime's check, as glibc 2.36).
+ */
+int uthread_cond_clockwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           clockid_t clockid, const struct timespec *abstime);
 
 /* Wake at least one waiter, if any.  Errors: EINVAL cond is NULL. */
 int uthread_cond_signal(uthread_cond_t *cond);
@@ -629,6 +652,16 @@ int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abst
 int uthread_rwlock_wrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_trywrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime);
+/*
+ * As the timed calls, but abstime is measured on clockid (timedrdlock and
+ * timedwrlock are these on CLOCK_REALTIME).  Errors: as the timed calls,
+ * plus EINVAL clockid is neither CLOCK_REALTIME nor CLOCK_MONOTONIC
+ * (checked with abstime, before the lock is tried, as glibc 2.36).
+ */
+int uthread_rwlock_clockrdlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
+int uthread_rwlock_clockwrlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
 /*
  * Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
  * another thread.  Readers are counted, not named: an unlock by a thread

@@ -30,6 +30,7 @@ dist_man3_MANS = \
 	man/man3/uthread_cleanup_pop.3 \
 	man/man3/uthread_cleanup_push.3 \
 	man/man3/uthread_cond_broadcast.3 \
+	man/man3/uthread_cond_clockwait.3 \
 	man/man3/uthread_cond_destroy.3 \
 	man/man3/uthread_cond_init.3 \
 	man/man3/uthread_cond_signal.3 \
@@ -53,6 +54,7 @@ dist_man3_MANS = \
 	man/man3/uthread_key_create.3 \
 	man/man3/uthread_key_delete.3 \
 	man/man3/uthread_kill.3 \
+	man/man3/uthread_mutex_clocklock.3 \
 	man/man3/uthread_mutex_consistent.3 \
 	man/man3/uthread_mutex_destroy.3 \
 	man/man3/uthread_mutex_init.3 \
@@ -69,6 +71,8 @@ dist_man3_MANS = \
 	man/man3/uthread_mutexattr_setrobust.3 \
 	man/man3/uthread_mutexattr_settype.3 \
 	man/man3/uthread_once.3 \
+	man/man3/uthread_rwlock_clockrdlock.3 \
+	man/man3/uthread_rwlock_clockwrlock.3 \
 	man/man3/uthread_rwlock_destroy.3 \
 	man/man3/uthread_rwlock_init.3 \
 	man/man3/uthread_rwlock_rdlock.3 \

@@ -2,7 +2,7 @@
 # Synchronisation primitives: mutex, cond, once, keys, rwlock, barrier, sem, spin.
 SYNC_TESTS = tests/test_mutex tests/test_cond tests/test_once tests/test_key \
 	tests/test_rwlock tests/test_barrier tests/test_sem tests/test_spin \
-	tests/test_robust tests/test_namedsem
+	tests/test_robust tests/test_namedsem tests/test_clockwait
 TESTS_C += $(SYNC_TESTS)
 check_PROGRAMS += $(SYNC_TESTS)
 EXTRA_DIST += tests/syncutil.h
@@ -52,3 +52,7 @@ tests_test_badinput_sync_LDADD = $(TEST_LDADD)
 tests_test_robust_SOURCES = tests/test_robust.c tests/syncutil.h
 tests_test_robust_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_robust_LDADD = $(TEST_LDADD)
+
+tests_test_clockwait_SOURCES = tests/test_clockwait.c tests/syncutil.h
+tests_test_clockwait_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_clockwait_LDADD = $(TEST_LDADD)
