@@ -77,3 +77,10 @@ tests_libnounwind_la_CFLAGS = $(AM_CFLAGS) -fno-asynchronous-unwind-tables -fno-
 tests_test_cancel_SOURCES = tests/test_cancel.c tests/testutil.h
 tests_test_cancel_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cancel_LDADD = $(TEST_LDADD) tests/libnounwind.la
+
+# Scheduling, affinity and signal-mask attributes; a thread's actual ones.
+TESTS_C += tests/test_sched
+check_PROGRAMS += tests/test_sched
+tests_test_sched_SOURCES = tests/test_sched.c tests/testutil.h
+tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sched_LDADD = $(TEST_LDADD)
