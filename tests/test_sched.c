@@ -122,15 +122,23 @@ static void attr_sched_setters_check_their_values(void **state)
 	assert_int_equal(uthread_attr_setschedpolicy(&a, SCHED_OTHER), EINVAL);
 }
 
+static int stop; /* tu_set/tu_get */
+
+static void *wait_for_stop(void *arg)
+{
+	(void)arg;
+	while (!tu_get(&stop))
+		tu_sleep_ms(1);
+	return NULL;
+}
+
 /* Can this process use SCHED_RR at all (root, or RLIMIT_RTPRIO)? */
 static int rt_allowed(void)
 {
 	struct sched_param sp = { .sched_priority = 1 };
-	pthread_attr_t pa;
 	int policy = sched_getscheduler(0);
 	struct sched_param old;
 
-	(void)pa;
 	if (sched_getparam(0, &old) != 0 || sched_setscheduler(0, SCHED_RR, &sp) != 0)
 		return 0;
 	(void)sched_setscheduler(0, policy, &old);
@@ -174,6 +182,19 @@ static void explicit_scheduling_and_affinity_hold_from_the_first_line(void **sta
 	assert_int_equal(l.policy, SCHED_RR);
 	assert_int_equal(l.prio, 1);
 	assert_int_equal(CPU_COUNT(&l.cpus), 1);
+	/* getattr_np reports the inheritance it was created with. */
+	tu_set(&stop, 0);
+	assert_int_equal(uthread_create(&t, &a, wait_for_stop, NULL), 0);
+	uthread_attr_t got;
+	int v;
+	assert_int_equal(uthread_getattr_np(t, &got), 0);
+	assert_int_equal(uthread_attr_getinheritsched(&got, &v), 0);
+	assert_int_equal(v, UTHREAD_EXPLICIT_SCHED);
+	assert_int_equal(uthread_attr_getschedpolicy(&got, &v), 0);
+	assert_int_equal(v, SCHED_RR);
+	assert_int_equal(uthread_attr_destroy(&got), 0);
+	tu_set(&stop, 1);
+	assert_int_equal(uthread_join(t, NULL), 0);
 	assert_int_equal(uthread_attr_destroy(&a), 0);
 }
 
@@ -267,15 +288,6 @@ static void fifo_without_privilege_fails_create_with_eperm(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-static int stop; /* tu_set/tu_get */
-
-static void *wait_for_stop(void *arg)
-{
-	(void)arg;
-	while (!tu_get(&stop))
-		tu_sleep_ms(1);
-	return NULL;
-}
 
 /* Start t running wait_for_stop; end it with end_ended(). */
 static uthread_t started(void)

@@ -22,8 +22,8 @@
                       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
 /* t->setup bits and t->go values: see struct uthread. */
-#define SETUP_MASK 1u
-#define SETUP_WAIT 2u
+#define SETUP_MASK UTHREAD__SETUP_MASK
+#define SETUP_WAIT UTHREAD__SETUP_WAIT
 #define GO_RUN     1u
 #define GO_FAIL    2u
 
@@ -183,6 +183,8 @@ create(uthread_t *thread, const uthread_attr_t *attr,
 			setup |= SETUP_MASK;
 		if (attr->__inheritsched == UTHREAD_EXPLICIT_SCHED || attr->__cpuset)
 			setup |= SETUP_WAIT | SETUP_MASK;
+		if (attr->__inheritsched == UTHREAD_EXPLICIT_SCHED)
+			setup |= UTHREAD__SETUP_EXPLICIT;
 	}
 
 	t = uthread__desc_alloc();

@@ -113,6 +113,9 @@ static int fill(pid_t tid, void *arg)
 	attr->__policy = (int)policy & ~SCHED_RESET_ON_FORK;
 	attr->__priority = sp.sched_priority;
 	attr->__flags |= UTHREAD__ATTR_POLICY_SET | UTHREAD__ATTR_PARAM_SET;
+	/* As glibc: the inheritance the thread was created with. */
+	if (t->setup & UTHREAD__SETUP_EXPLICIT)
+		attr->__inheritsched = UTHREAD_EXPLICIT_SCHED;
 	return affinity(tid, attr);
 }
 

@@ -81,6 +81,8 @@ struct uthread {
 	 * common path; UTHREAD__SETUP_MASK: install sigmask;
 	 * UTHREAD__SETUP_WAIT: wait until go is nonzero (the creator applies
 	 * scheduling and affinity), and end at once if it is UTHREAD__GO_FAIL.
+	 * UTHREAD__SETUP_EXPLICIT: created with UTHREAD_EXPLICIT_SCHED (for
+	 * uthread_getattr_np).  Written before the clone, fixed after.
 	 */
 	uint32_t setup;
 	uint32_t go;                  /* futex word, see setup */
@@ -201,6 +203,11 @@ void uthread__keys_run_destructors(void) UTHREAD__HIDDEN;
 /* attr.c */
 #define UTHREAD__ATTR_MAGIC 0x75746872u /* "uthr" */
 int uthread__attr_valid(const uthread_attr_t *a) UTHREAD__HIDDEN;
+/* struct uthread's setup bits (create.c, getattr.c). */
+#define UTHREAD__SETUP_MASK     1u
+#define UTHREAD__SETUP_WAIT     2u
+#define UTHREAD__SETUP_EXPLICIT 4u
+
 /* attr->__flags: what was set explicitly (attrsched.c, attrnp.c). */
 #define UTHREAD__ATTR_POLICY_SET  1
 #define UTHREAD__ATTR_PARAM_SET   2
