@@ -390,6 +390,42 @@ static void affinity_acts_on_the_running_thread(void **state)
 	assert_int_equal(uthread_getaffinity_np(t, sizeof got, &got), ESRCH);
 }
 
+static void *end_at_once(void *arg)
+{
+	return arg;
+}
+
+static void calls_racing_a_threads_end_never_reach_the_caller(void **state)
+{
+	cpu_set_t mine, one, after;
+	struct sched_param sp;
+	uthread_t t;
+	int i, r, policy, n = tu_on_valgrind() ? 20 : 300;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof mine, &mine), 0);
+	if (CPU_COUNT(&mine) < 2)
+		skip();
+	CPU_ZERO(&one);
+	for (i = 0; !CPU_ISSET(i, &mine); i++)
+		;
+	CPU_SET(i, &one);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(uthread_create(&t, NULL, end_at_once, NULL), 0);
+		/* Until the thread is gone: its answer or ESRCH, nothing else,
+		 * and never the caller's affinity (tid 0 would be the caller). */
+		do {
+			r = uthread_setaffinity_np(t, sizeof one, &one);
+			assert_true(r == 0 || r == ESRCH);
+			int g = uthread_getschedparam(t, &policy, &sp);
+			assert_true(g == 0 || g == ESRCH);
+		} while (r == 0);
+		assert_int_equal(uthread_join(t, NULL), 0);
+	}
+	assert_int_equal(sched_getaffinity(0, sizeof after, &after), 0);
+	assert_true(CPU_EQUAL(&mine, &after));
+}
+
 static void *spin_and_compare_clocks(void *arg)
 {
 	clockid_t mine = 0, glibcs = 1;
@@ -708,6 +744,7 @@ int main(void)
 		cmocka_unit_test(fifo_without_privilege_fails_create_with_eperm),
 		cmocka_unit_test(schedparam_acts_on_the_running_thread),
 		cmocka_unit_test(affinity_acts_on_the_running_thread),
+		cmocka_unit_test(calls_racing_a_threads_end_never_reach_the_caller),
 		cmocka_unit_test(cpuclockid_is_the_threads_cpu_clock),
 		cmocka_unit_test(attr_affinity_is_copied_with_glibcs_sizes),
 		cmocka_unit_test(attr_sigmask_is_the_new_threads_mask_from_its_start),
