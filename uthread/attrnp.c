@@ -119,6 +119,14 @@ int uthread__attr_default(uthread_attr_t *copy)
 	return r;
 }
 
+/* fork() child: a thread that held the lock is gone, and the next
+ * uthread_create with a NULL attr would wait for it forever.  glibc's
+ * fork resets its own lock for the defaults the same way. */
+void uthread__attr_atfork_child(void)
+{
+	default_lock = UTHREAD__LOCK_INIT;
+}
+
 int uthread_getattr_default_np(uthread_attr_t *attr)
 {
 	if (!attr)

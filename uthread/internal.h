@@ -218,6 +218,7 @@ int uthread__attr_valid(const uthread_attr_t *a) UTHREAD__HIDDEN;
  * NULL attr given to uthread_create. */
 extern uint32_t uthread__attr_default_set UTHREAD__HIDDEN;
 int uthread__attr_default(uthread_attr_t *copy) UTHREAD__HIDDEN;
+void uthread__attr_atfork_child(void) UTHREAD__HIDDEN;
 
 /* sched.c: call fn(tid, arg) with thread's tid, the thread held from
  * ending (and its tid from going to a newer thread) until fn returns.
