@@ -118,6 +118,21 @@ static void attr_sched_setters_check_their_values(void **state)
 	assert_int_equal(uthread_attr_setinheritsched(&bad, UTHREAD_INHERIT_SCHED), EINVAL);
 	assert_int_equal(uthread_attr_setscope(&bad, UTHREAD_SCOPE_SYSTEM), EINVAL);
 	assert_int_equal(uthread_attr_getscope(NULL, &v), EINVAL);
+	/* Every new attr function with a NULL attr. */
+	cpu_set_t cs;
+	sigset_t ss;
+	CPU_ZERO(&cs);
+	sigemptyset(&ss);
+	assert_int_equal(uthread_attr_setschedpolicy(NULL, SCHED_OTHER), EINVAL);
+	assert_int_equal(uthread_attr_getschedpolicy(NULL, &v), EINVAL);
+	assert_int_equal(uthread_attr_getschedparam(NULL, &sp), EINVAL);
+	assert_int_equal(uthread_attr_setinheritsched(NULL, UTHREAD_INHERIT_SCHED), EINVAL);
+	assert_int_equal(uthread_attr_getinheritsched(NULL, &v), EINVAL);
+	assert_int_equal(uthread_attr_setscope(NULL, UTHREAD_SCOPE_SYSTEM), EINVAL);
+	assert_int_equal(uthread_attr_setaffinity_np(NULL, sizeof cs, &cs), EINVAL);
+	assert_int_equal(uthread_attr_getaffinity_np(NULL, sizeof cs, &cs), EINVAL);
+	assert_int_equal(uthread_attr_setsigmask_np(NULL, &ss), EINVAL);
+	assert_int_equal(uthread_attr_getsigmask_np(NULL, &ss), EINVAL);
 	assert_int_equal(uthread_attr_destroy(&a), 0);
 	assert_int_equal(uthread_attr_setschedpolicy(&a, SCHED_OTHER), EINVAL);
 }
