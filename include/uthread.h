@@ -11,6 +11,7 @@
 #ifndef UTHREAD_H
 #define UTHREAD_H
 
+#include <sched.h>
 #include <pthread.h> /* the cleanup handlers are glibc's: one unwinder for both */
 #include <signal.h>
 #include <stddef.h>
@@ -48,7 +49,22 @@ typedef struct {
 	size_t __guardsize;
 	void *__stackaddr;        /* lowest address of a caller-supplied stack */
 	size_t __reserved[2];
+	int __policy;             /* SCHED_OTHER, SCHED_FIFO or SCHED_RR */
+	int __priority;           /* sched_param.sched_priority */
+	int __inheritsched;       /* UTHREAD_INHERIT_SCHED or _EXPLICIT_SCHED */
+	int __flags;              /* which of policy, priority, sigmask were set */
+	sigset_t __sigmask;       /* the new thread's mask, if __flags says so */
+	void *__cpuset;           /* heap copy of the affinity mask, or NULL */
+	size_t __cpusetsize;
 } uthread_attr_t;
+
+/* Scheduling inheritance and contention scope: pthread's values. */
+#define UTHREAD_INHERIT_SCHED  PTHREAD_INHERIT_SCHED
+#define UTHREAD_EXPLICIT_SCHED PTHREAD_EXPLICIT_SCHED
+#define UTHREAD_SCOPE_SYSTEM   PTHREAD_SCOPE_SYSTEM
+#define UTHREAD_SCOPE_PROCESS  PTHREAD_SCOPE_PROCESS
+/* uthread_attr_getsigmask_np's answer for an attr with no mask set. */
+#define UTHREAD_ATTR_NO_SIGMASK_NP (-1)
 
 /* ------------------------------------------------------------------ */
 /* Thread lifecycle                                                     */
@@ -59,8 +75,10 @@ typedef struct {
  * The new thread shares the whole process (clone with CLONE_VM, FS, FILES,
  * SIGHAND, THREAD, SYSVSEM) and has its own libc thread block, so stdio,
  * malloc, errno and every kind of __thread variable work in it.  It starts
- * with the creator's signal mask.  Does not block (beyond a short internal
- * lock).
+ * with the creator's signal mask (or attr's, uthread_attr_setsigmask_np).
+ * Does not block (beyond a short internal lock; with explicit scheduling
+ * or an affinity in attr, until they are applied to the new thread).  A
+ * NULL attr means the defaults of uthread_setattr_default_np.
  * Errors: EINVAL  thread or start is NULL, attr is not initialised (or
  *                 was destroyed), or the stack it supplies cannot hold the
  *                 thread block plus UTHREAD_STACK_MIN / 2 of stack;
@@ -69,6 +87,10 @@ typedef struct {
  *                 ENOMEM);
  *         ENOTSUP the running C library failed uthread's start-up checks
  *                 (a message on stderr names the failed check);
+ *         EPERM, EINVAL  the kernel refused attr's explicit scheduling or
+ *                 its affinity (sched_setscheduler, sched_setaffinity): no
+ *                 thread is left behind and *thread is not written;
+ *         ENOMEM  no memory for a copy of the default attributes' affinity;
  *         any other error clone(2) returns, as it is.
  */
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
@@ -230,6 +252,57 @@ int uthread_kill(uthread_t thread, int sig);
 int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
 
 /* ------------------------------------------------------------------ */
+/* Scheduling and affinity of a running thread                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Set or read thread's policy and priority (sched_setscheduler(2) and
+ * sched_getparam(2) on its kernel tid), or only its priority
+ * (sched_setparam(2)).  A thread that ends meanwhile waits for the call:
+ * it never acts on a newer thread that took the same tid.
+ * Errors: ESRCH  thread has ended (even if not yet joined), is stale or
+ *                was never valid;
+ *         EINVAL policy is unknown, the priority is out of its range, or
+ *                an out pointer is NULL;
+ *         EPERM  the caller may not set that policy or priority.
+ */
+int uthread_setschedparam(uthread_t thread, int policy,
+                          const struct sched_param *param);
+int uthread_getschedparam(uthread_t thread, int *policy,
+                          struct sched_param *param);
+int uthread_setschedprio(uthread_t thread, int prio);
+
+/*
+ * Set or read thread's CPU affinity (sched_setaffinity(2) and
+ * sched_getaffinity(2) on its tid, with the same sizes; the getter zeroes
+ * the bytes past the kernel's mask).
+ * Errors: ESRCH  as above;
+ *         EFAULT cpuset is NULL;
+ *         EINVAL (set) no usable CPU in the set; (get) cpusetsize is
+ *                smaller than the kernel's mask or not a multiple of
+ *                sizeof(long).
+ */
+int uthread_setaffinity_np(uthread_t thread, size_t cpusetsize,
+                           const cpu_set_t *cpuset);
+int uthread_getaffinity_np(uthread_t thread, size_t cpusetsize,
+                           cpu_set_t *cpuset);
+
+/*
+ * The id of thread's CPU-time clock, for clock_gettime(2), computed from
+ * its tid as glibc does.  The id is good only while the thread lives.
+ * Errors: ESRCH as above; EINVAL clockid is NULL.
+ */
+int uthread_getcpuclockid(uthread_t thread, clockid_t *clockid);
+
+/*
+ * The concurrency level hint: stored and returned, nothing else (every
+ * uthread is a kernel thread).  getconcurrency returns the level, 0 until
+ * one was set.  Errors (set): EINVAL level is negative.
+ */
+int uthread_setconcurrency(int level);
+int uthread_getconcurrency(void);
+
+/* ------------------------------------------------------------------ */
 /* Cancellation                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -327,6 +400,74 @@ int uthread_attr_getguardsize(const uthread_attr_t *attr, size_t *guardsize);
  */
 int uthread_attr_setstack(uthread_attr_t *attr, void *stackaddr, size_t stacksize);
 int uthread_attr_getstack(const uthread_attr_t *attr, void **stackaddr, size_t *stacksize);
+
+/*
+ * Scheduling of threads created with attr.  Only with inheritsched
+ * UTHREAD_EXPLICIT_SCHED are policy and priority applied (the default,
+ * UTHREAD_INHERIT_SCHED, gives the new thread its creator's); a policy or
+ * priority left unset is then taken from the creator, as glibc does.  They
+ * are applied before the new thread runs any code of the caller's, and a
+ * kernel refusal (EPERM: SCHED_FIFO or SCHED_RR without privilege) is
+ * uthread_create()'s answer, with no thread left behind.
+ * EINVAL: policy is not SCHED_OTHER, SCHED_FIFO or SCHED_RR; param is NULL
+ *         or its priority is outside sched_get_priority_min/max of attr's
+ *         policy; inheritsched or scope is not one of the constants.
+ * ENOTSUP: scope UTHREAD_SCOPE_PROCESS (Linux has only system scope).
+ */
+int uthread_attr_setschedpolicy(uthread_attr_t *attr, int policy);
+int uthread_attr_getschedpolicy(const uthread_attr_t *attr, int *policy);
+int uthread_attr_setschedparam(uthread_attr_t *attr, const struct sched_param *param);
+int uthread_attr_getschedparam(const uthread_attr_t *attr, struct sched_param *param);
+int uthread_attr_setinheritsched(uthread_attr_t *attr, int inheritsched);
+int uthread_attr_getinheritsched(const uthread_attr_t *attr, int *inheritsched);
+int uthread_attr_setscope(uthread_attr_t *attr, int scope);
+int uthread_attr_getscope(const uthread_attr_t *attr, int *scope);
+
+/*
+ * The CPU affinity of threads created with attr: a copy of cpusetsize
+ * bytes of cpuset, freed by uthread_attr_destroy().  cpuset NULL or
+ * cpusetsize 0 removes it (the new thread inherits its creator's).
+ * uthread_create() answers the kernel's refusal (EINVAL: no usable CPU in
+ * the set).  The getter copies it into cpusetsize bytes (the rest zeroed;
+ * every bit set if attr holds none).
+ * EINVAL (get): cpuset is NULL, or attr's set has CPUs beyond cpusetsize.
+ * ENOMEM (set): no memory for the copy.
+ */
+int uthread_attr_setaffinity_np(uthread_attr_t *attr, size_t cpusetsize,
+                                const cpu_set_t *cpuset);
+int uthread_attr_getaffinity_np(const uthread_attr_t *attr, size_t cpusetsize,
+                                cpu_set_t *cpuset);
+
+/*
+ * The signal mask threads created with attr start with (instead of their
+ * creator's): in force from the thread's first instruction, with no signal
+ * handled meanwhile.  sigmask NULL removes it.  The C library's own two
+ * signals are never blocked.  The getter returns 0 and the mask, or
+ * UTHREAD_ATTR_NO_SIGMASK_NP and an empty set if attr holds none.
+ */
+int uthread_attr_setsigmask_np(uthread_attr_t *attr, const sigset_t *sigmask);
+int uthread_attr_getsigmask_np(const uthread_attr_t *attr, sigset_t *sigmask);
+
+/*
+ * Initialise attr (any earlier content is overwritten, not freed) with
+ * the actual attributes of thread: its stack (lowest address and usable
+ * size), guard size, detach state, CPU affinity, policy and priority.  The
+ * caller destroys attr.  For the main thread and threads uthread did not
+ * create, what pthread_getattr_np() says of them.
+ * Errors: EINVAL attr is NULL; ESRCH thread has ended, is stale or was
+ *         never valid; ENOMEM no memory for the affinity mask.
+ */
+int uthread_getattr_np(uthread_t thread, uthread_attr_t *attr);
+
+/*
+ * The attributes uthread_create() uses when given a NULL attr.  The
+ * getter initialises attr with a copy (the caller destroys it).
+ * Errors: EINVAL attr is NULL or not initialised (set), or it holds a
+ *         stack address, a bad policy or priority (set); ENOMEM no
+ *         memory for the copy of the affinity mask.
+ */
+int uthread_getattr_default_np(uthread_attr_t *attr);
+int uthread_setattr_default_np(const uthread_attr_t *attr);
 
 /* ------------------------------------------------------------------ */
 /* Mutexes                                                              */

@@ -107,5 +107,29 @@ dist_man3_MANS = \
 	man/man3/uthread_spin_trylock.3 \
 	man/man3/uthread_spin_unlock.3 \
 	man/man3/uthread_testcancel.3 \
-	man/man3/uthread_yield.3
+	man/man3/uthread_yield.3 \
+	man/man3/uthread_attr_setschedpolicy.3 \
+	man/man3/uthread_attr_getschedpolicy.3 \
+	man/man3/uthread_attr_setschedparam.3 \
+	man/man3/uthread_attr_getschedparam.3 \
+	man/man3/uthread_attr_setinheritsched.3 \
+	man/man3/uthread_attr_getinheritsched.3 \
+	man/man3/uthread_attr_setscope.3 \
+	man/man3/uthread_attr_getscope.3 \
+	man/man3/uthread_attr_setaffinity_np.3 \
+	man/man3/uthread_attr_getaffinity_np.3 \
+	man/man3/uthread_attr_setsigmask_np.3 \
+	man/man3/uthread_attr_getsigmask_np.3 \
+	man/man3/uthread_setschedparam.3 \
+	man/man3/uthread_getschedparam.3 \
+	man/man3/uthread_setschedprio.3 \
+	man/man3/uthread_setaffinity_np.3 \
+	man/man3/uthread_getaffinity_np.3 \
+	man/man3/uthread_getcpuclockid.3 \
+	man/man3/uthread_getattr_np.3 \
+	man/man3/uthread_getattr_default_np.3 \
+	man/man3/uthread_setattr_default_np.3 \
+	man/man3/uthread_setconcurrency.3 \
+	man/man3/uthread_getconcurrency.3
+
 dist_man7_MANS = man/man7/uthread.7

@@ -87,3 +87,10 @@ tests_test_cancel_LDADD = $(TEST_LDADD) tests/libnounwind.la
 tests_test_atfork_SOURCES = tests/test_atfork.c tests/syncutil.h
 tests_test_atfork_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_atfork_LDADD = $(TEST_LDADD)
+
+# Scheduling, affinity and signal-mask attributes; a thread's actual ones.
+TESTS_C += tests/test_sched
+check_PROGRAMS += tests/test_sched
+tests_test_sched_SOURCES = tests/test_sched.c tests/testutil.h
+tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sched_LDADD = $(TEST_LDADD)
