@@ -11,6 +11,7 @@
 #ifndef UTHREAD_H
 #define UTHREAD_H
 
+#include <sched.h>
 #include <pthread.h> /* the cleanup handlers are glibc's: one unwinder for both */
 #include <signal.h>
 #include <stddef.h>
@@ -27,7 +28,7 @@ extern "C" {
 /*
  * A thread handle.  It names one thread for as long as that thread can still
  * be joined or detached; a handle whose thread was joined (or detached and
- * has ended) goes stale, and the functions taking it answer EINVAL instead of
+ * has ended) goes stale, and the functions taking it answer ESRCH instead of
  * touching freed memory.  A value of 0 never names a thread.
  */
 typedef unsigned long uthread_t;
@@ -48,7 +49,22 @@ typedef struct {
 	size_t __guardsize;
 	void *__stackaddr;        /* lowest address of a caller-supplied stack */
 	size_t __reserved[2];
+	int __policy;             /* SCHED_OTHER, SCHED_FIFO or SCHED_RR */
+	int __priority;           /* sched_param.sched_priority */
+	int __inheritsched;       /* UTHREAD_INHERIT_SCHED or _EXPLICIT_SCHED */
+	int __flags;              /* which of policy, priority, sigmask were set */
+	sigset_t __sigmask;       /* the new thread's mask, if __flags says so */
+	void *__cpuset;           /* heap copy of the affinity mask, or NULL */
+	size_t __cpusetsize;
 } uthread_attr_t;
+
+/* Scheduling inheritance and contention scope: pthread's values. */
+#define UTHREAD_INHERIT_SCHED  PTHREAD_INHERIT_SCHED
+#define UTHREAD_EXPLICIT_SCHED PTHREAD_EXPLICIT_SCHED
+#define UTHREAD_SCOPE_SYSTEM   PTHREAD_SCOPE_SYSTEM
+#define UTHREAD_SCOPE_PROCESS  PTHREAD_SCOPE_PROCESS
+/* uthread_attr_getsigmask_np's answer for an attr with no mask set. */
+#define UTHREAD_ATTR_NO_SIGMASK_NP (-1)
 
 /* ------------------------------------------------------------------ */
 /* Thread lifecycle                                                     */
@@ -59,8 +75,10 @@ typedef struct {
  * The new thread shares the whole process (clone with CLONE_VM, FS, FILES,
  * SIGHAND, THREAD, SYSVSEM) and has its own libc thread block, so stdio,
  * malloc, errno and every kind of __thread variable work in it.  It starts
- * with the creator's signal mask.  Does not block (beyond a short internal
- * lock).
+ * with the creator's signal mask (or attr's, uthread_attr_setsigmask_np).
+ * Does not block (beyond a short internal lock; with explicit scheduling
+ * or an affinity in attr, until they are applied to the new thread).  A
+ * NULL attr means the defaults of uthread_setattr_default_np.
  * Errors: EINVAL  thread or start is NULL, attr is not initialised (or
  *                 was destroyed), or the stack it supplies cannot hold the
  *                 thread block plus UTHREAD_STACK_MIN / 2 of stack;
@@ -69,6 +87,10 @@ typedef struct {
  *                 ENOMEM);
  *         ENOTSUP the running C library failed uthread's start-up checks
  *                 (a message on stderr names the failed check);
+ *         EPERM, EINVAL  the kernel refused attr's explicit scheduling or
+ *                 its affinity (sched_setscheduler, sched_setaffinity): no
+ *                 thread is left behind and *thread is not written;
+ *         ENOMEM  no memory for a copy of the default attributes' affinity;
  *         any other error clone(2) returns, as it is.
  */
 int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
@@ -77,29 +99,56 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 /*
  * Wait until thread has ended, then store its exit value in *retval (if
  * retval is not NULL) and release its resources.  Blocks on the futex the
- * kernel clears and wakes when the thread is gone; never wakes early.
+ * kernel clears and wakes when the thread is gone; never wakes early.  The
+ * main thread can be joined too: the join returns once main has called
+ * uthread_exit(value), with that value.  A cancellation point.
  * Errors: EDEADLK thread is the calling thread;
- *         EINVAL  thread is detached, already joined (the handle is stale),
- *                 being joined by another thread, or is the main thread or
+ *         EINVAL  thread is detached, being joined by another thread, or
  *                 a thread uthread did not create;
- *         ESRCH   thread was never a valid handle.
+ *         ESRCH   thread was already joined, or was detached and has ended
+ *                 (the handle is stale), or was never a valid handle.
  */
 int uthread_join(uthread_t thread, void **retval);
 
 /*
+ * uthread_join, but EBUSY at once if thread has not ended yet (nothing
+ * changes then).  Not a cancellation point.  Errors as uthread_join, and
+ * EBUSY.
+ */
+int uthread_tryjoin_np(uthread_t thread, void **retval);
+
+/*
+ * uthread_join with a deadline: abstime, an absolute time on CLOCK_REALTIME
+ * (timedjoin) or on clockid (clockjoin: CLOCK_REALTIME or CLOCK_MONOTONIC).
+ * On ETIMEDOUT the thread stays joinable.  A thread that has already ended
+ * is joined whatever abstime says.  A cancellation point.
+ * Errors as uthread_join, and:
+ *         ETIMEDOUT abstime passed first (a negative tv_sec has passed);
+ *         EINVAL    abstime's tv_nsec is not in [0, 1e9) and the thread
+ *                   still runs; clockjoin: clockid is neither clock (checked
+ *                   first).
+ */
+int uthread_timedjoin_np(uthread_t thread, void **retval,
+                         const struct timespec *abstime);
+int uthread_clockjoin_np(uthread_t thread, void **retval, clockid_t clockid,
+                         const struct timespec *abstime);
+
+/*
  * Mark thread detached: its resources are released as soon as it ends and
- * it can no longer be joined.  Does not block.
- * Errors: EINVAL thread is already detached, being joined, stale, or not a
- *                thread uthread created (the main thread included);
- *         ESRCH  thread was never a valid handle.
+ * it can no longer be joined.  Does not block.  Detaching the main thread
+ * only means it can no longer be joined.
+ * Errors: EINVAL thread is already detached, being joined, or not a
+ *                thread uthread created (but main);
+ *         ESRCH  thread was already joined, or was detached and has
+ *                ended, or was never a valid handle.
  */
 int uthread_detach(uthread_t thread);
 
 /*
  * End the calling thread with exit value retval; never returns.  Runs the
  * C/C++ thread_local destructors and the thread-specific data destructors
- * first.  In the main thread it waits until every uthread has ended and then
- * leaves as pthread_exit() does, so the process lives on until its last
+ * first.  In the main thread it hands retval to a joiner of main (if any),
+ * waits until every uthread has ended and then leaves as pthread_exit() does, so the process lives on until its last
  * thread ends and then exits with status 0.  Stack objects are not unwound.
  */
 void uthread_exit(void *retval) __attribute__((__noreturn__));
@@ -120,10 +169,23 @@ int uthread_equal(uthread_t t1, uthread_t t2);
 int uthread_yield(void);
 
 /*
+ * Register fork handlers, as pthread_atfork: fork() called by any thread
+ * (a uthread too) runs every prepare handler before it forks, in the
+ * reverse order of registration, then in the parent every parent handler
+ * and in the child every child handler, in the order of registration.
+ * Any of the three may be NULL.  The library's own handlers come before
+ * (prepare: after) the program's, so a child handler may create threads.
+ * Handlers cannot be removed; they stay registered until libuthread is
+ * unloaded.  Errors: ENOMEM no memory for the entry.
+ */
+int uthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+/*
  * Store the kernel thread id (as gettid(2) returns it in that thread) of
  * thread in *tid.
- * Errors: EINVAL tid is NULL or the handle is stale;
- *         ESRCH  thread has ended, or was never a valid handle.
+ * Errors: EINVAL tid is NULL;
+ *         ESRCH  thread has ended (joined or not), or was never a valid
+ *                handle.
  */
 int uthread_gettid(uthread_t thread, pid_t *tid);
 
@@ -131,10 +193,11 @@ int uthread_gettid(uthread_t thread, pid_t *tid);
  * Set the name of thread (shown in /proc/PID/task/TID/comm, ps, top, gdb)
  * to name, at most 15 bytes plus the terminating NUL.  The caller's own
  * name is set with prctl; another thread's through its /proc comm file.
- * Errors: EINVAL name is NULL or the handle is stale;
+ * Errors: EINVAL name is NULL;
  *         ERANGE name is longer than 15 bytes;
- *         ESRCH  thread has ended or was never valid, or (another thread)
- *                its comm file does not exist (ENOENT: it ended meanwhile);
+ *         ESRCH  thread has ended (joined or not) or was never valid,
+ *                or (another thread) its comm file does not exist
+ *                (ENOENT: it ended meanwhile);
  *         EIO    (another thread) the write to the comm file was short;
  *         any other error from open or write on the comm file (EACCES,
  *         EMFILE, ENFILE, ...).
@@ -143,7 +206,7 @@ int uthread_setname_np(uthread_t thread, const char *name);
 
 /*
  * Copy the name of thread into buf (len bytes, at least 16).
- * Errors: EINVAL buf is NULL or the handle is stale; ERANGE len < 16;
+ * Errors: EINVAL buf is NULL; ERANGE len < 16;
  *         ESRCH  thread has ended or was never valid, or (another thread)
  *                its comm file does not exist (ENOENT);
  *         any other error from open or read on the comm file (EACCES,
@@ -169,9 +232,11 @@ int uthread_check_np(char *why, size_t len);
  * block it).  sig 0 only checks that the thread is alive.
  * Errors: EINVAL sig is not a valid signal number, or is one of the
  *                real-time signals glibc keeps for itself (32 up to
- *                SIGRTMIN, as pthread_kill refuses them), or the handle
- *                is stale;
- *         ESRCH  thread has ended or was never valid.
+ *                SIGRTMIN, as pthread_kill refuses them);
+ *         ESRCH  thread was joined, or was detached and has ended, or was
+ *                never valid.
+ * A thread that has ended but has not been joined is still a valid ID:
+ * the call returns 0 and sends nothing (as glibc 2.34 and later).
  */
 int uthread_kill(uthread_t thread, int sig);
 
@@ -185,6 +250,57 @@ int uthread_kill(uthread_t thread, int sig);
  *                faults in the C library first, as with pthread_sigmask).
  */
 int uthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
+
+/* ------------------------------------------------------------------ */
+/* Scheduling and affinity of a running thread                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Set or read thread's policy and priority (sched_setscheduler(2) and
+ * sched_getparam(2) on its kernel tid), or only its priority
+ * (sched_setparam(2)).  A thread that ends meanwhile waits for the call:
+ * it never acts on a newer thread that took the same tid.
+ * Errors: ESRCH  thread has ended (even if not yet joined), is stale or
+ *                was never valid;
+ *         EINVAL policy is unknown, the priority is out of its range, or
+ *                an out pointer is NULL;
+ *         EPERM  the caller may not set that policy or priority.
+ */
+int uthread_setschedparam(uthread_t thread, int policy,
+                          const struct sched_param *param);
+int uthread_getschedparam(uthread_t thread, int *policy,
+                          struct sched_param *param);
+int uthread_setschedprio(uthread_t thread, int prio);
+
+/*
+ * Set or read thread's CPU affinity (sched_setaffinity(2) and
+ * sched_getaffinity(2) on its tid, with the same sizes; the getter zeroes
+ * the bytes past the kernel's mask).
+ * Errors: ESRCH  as above;
+ *         EFAULT cpuset is NULL;
+ *         EINVAL (set) no usable CPU in the set; (get) cpusetsize is
+ *                smaller than the kernel's mask or not a multiple of
+ *                sizeof(long).
+ */
+int uthread_setaffinity_np(uthread_t thread, size_t cpusetsize,
+                           const cpu_set_t *cpuset);
+int uthread_getaffinity_np(uthread_t thread, size_t cpusetsize,
+                           cpu_set_t *cpuset);
+
+/*
+ * The id of thread's CPU-time clock, for clock_gettime(2), computed from
+ * its tid as glibc does.  The id is good only while the thread lives.
+ * Errors: ESRCH as above; EINVAL clockid is NULL.
+ */
+int uthread_getcpuclockid(uthread_t thread, clockid_t *clockid);
+
+/*
+ * The concurrency level hint: stored and returned, nothing else (every
+ * uthread is a kernel thread).  getconcurrency returns the level, 0 until
+ * one was set.  Errors (set): EINVAL level is negative.
+ */
+int uthread_setconcurrency(int level);
+int uthread_getconcurrency(void);
 
 /* ------------------------------------------------------------------ */
 /* Cancellation                                                         */
@@ -285,6 +401,74 @@ int uthread_attr_getguardsize(const uthread_attr_t *attr, size_t *guardsize);
 int uthread_attr_setstack(uthread_attr_t *attr, void *stackaddr, size_t stacksize);
 int uthread_attr_getstack(const uthread_attr_t *attr, void **stackaddr, size_t *stacksize);
 
+/*
+ * Scheduling of threads created with attr.  Only with inheritsched
+ * UTHREAD_EXPLICIT_SCHED are policy and priority applied (the default,
+ * UTHREAD_INHERIT_SCHED, gives the new thread its creator's); a policy or
+ * priority left unset is then taken from the creator, as glibc does.  They
+ * are applied before the new thread runs any code of the caller's, and a
+ * kernel refusal (EPERM: SCHED_FIFO or SCHED_RR without privilege) is
+ * uthread_create()'s answer, with no thread left behind.
+ * EINVAL: policy is not SCHED_OTHER, SCHED_FIFO or SCHED_RR; param is NULL
+ *         or its priority is outside sched_get_priority_min/max of attr's
+ *         policy; inheritsched or scope is not one of the constants.
+ * ENOTSUP: scope UTHREAD_SCOPE_PROCESS (Linux has only system scope).
+ */
+int uthread_attr_setschedpolicy(uthread_attr_t *attr, int policy);
+int uthread_attr_getschedpolicy(const uthread_attr_t *attr, int *policy);
+int uthread_attr_setschedparam(uthread_attr_t *attr, const struct sched_param *param);
+int uthread_attr_getschedparam(const uthread_attr_t *attr, struct sched_param *param);
+int uthread_attr_setinheritsched(uthread_attr_t *attr, int inheritsched);
+int uthread_attr_getinheritsched(const uthread_attr_t *attr, int *inheritsched);
+int uthread_attr_setscope(uthread_attr_t *attr, int scope);
+int uthread_attr_getscope(const uthread_attr_t *attr, int *scope);
+
+/*
+ * The CPU affinity of threads created with attr: a copy of cpusetsize
+ * bytes of cpuset, freed by uthread_attr_destroy().  cpuset NULL or
+ * cpusetsize 0 removes it (the new thread inherits its creator's).
+ * uthread_create() answers the kernel's refusal (EINVAL: no usable CPU in
+ * the set).  The getter copies it into cpusetsize bytes (the rest zeroed;
+ * every bit set if attr holds none).
+ * EINVAL (get): cpuset is NULL, or attr's set has CPUs beyond cpusetsize.
+ * ENOMEM (set): no memory for the copy.
+ */
+int uthread_attr_setaffinity_np(uthread_attr_t *attr, size_t cpusetsize,
+                                const cpu_set_t *cpuset);
+int uthread_attr_getaffinity_np(const uthread_attr_t *attr, size_t cpusetsize,
+                                cpu_set_t *cpuset);
+
+/*
+ * The signal mask threads created with attr start with (instead of their
+ * creator's): in force from the thread's first instruction, with no signal
+ * handled meanwhile.  sigmask NULL removes it.  The C library's own two
+ * signals are never blocked.  The getter returns 0 and the mask, or
+ * UTHREAD_ATTR_NO_SIGMASK_NP and an empty set if attr holds none.
+ */
+int uthread_attr_setsigmask_np(uthread_attr_t *attr, const sigset_t *sigmask);
+int uthread_attr_getsigmask_np(const uthread_attr_t *attr, sigset_t *sigmask);
+
+/*
+ * Initialise attr (any earlier content is overwritten, not freed) with
+ * the actual attributes of thread: its stack (lowest address and usable
+ * size), guard size, detach state, CPU affinity, policy and priority.  The
+ * caller destroys attr.  For the main thread and threads uthread did not
+ * create, what pthread_getattr_np() says of them.
+ * Errors: EINVAL attr is NULL; ESRCH thread has ended, is stale or was
+ *         never valid; ENOMEM no memory for the affinity mask.
+ */
+int uthread_getattr_np(uthread_t thread, uthread_attr_t *attr);
+
+/*
+ * The attributes uthread_create() uses when given a NULL attr.  The
+ * getter initialises attr with a copy (the caller destroys it).
+ * Errors: EINVAL attr is NULL or not initialised (set), or it holds a
+ *         stack address, a bad policy or priority (set); ENOMEM no
+ *         memory for the copy of the affinity mask.
+ */
+int uthread_getattr_default_np(uthread_attr_t *attr);
+int uthread_setattr_default_np(const uthread_attr_t *attr);
+
 /* ------------------------------------------------------------------ */
 /* Mutexes                                                              */
 /* ------------------------------------------------------------------ */
@@ -359,11 +543,10 @@ int uthread_mutex_destroy(uthread_mutex_t *m);
 /*
  * Lock m, sleeping in the kernel while another thread holds it.  One atomic
  * operation when m is free.  The owner locking a normal mutex again
- * deadlocks, as POSIX says.
+ * deadlocks, as POSIX says (with priority inheritance or robust too).
  * Errors: EINVAL  m is NULL, destroyed, or not a mutex (its kind is none
  *                 init writes);
- *         EDEADLK the caller already holds m, which is errorcheck, or
- *                 normal with priority inheritance;
+ *         EDEADLK the caller already holds m, which is errorcheck;
  *         EAGAIN  (recursive) the count would overflow;
  *         (priority inheritance) when it has to wait, the kernel's
  *         FUTEX_LOCK_PI errors as they are: ESRCH the owner ended while
@@ -396,6 +579,17 @@ int uthread_mutex_trylock(uthread_mutex_t *m);
  *         holds itself).
  */
 int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime);
+
+/*
+ * As uthread_mutex_timedlock, but abstime is measured on clockid, as for
+ * pthread_mutex_clocklock; timedlock is clocklock on CLOCK_REALTIME.
+ * Errors: as timedlock, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (checked first, as glibc 2.36), or (priority
+ *         inheritance, CLOCK_MONOTONIC, when it has to wait) the kernel
+ *         lacks FUTEX_LOCK_PI2 (Linux 5.14), as glibc answers.
+ */
+int uthread_mutex_clocklock(uthread_mutex_t *m, clockid_t clockid,
+                            const struct timespec *abstime);
 
 /*
  * Unlock m, waking one sleeper if there is one.  One atomic operation when
@@ -506,7 +700,10 @@ int uthread_cond_destroy(uthread_cond_t *cond);
  * (rarely) return 0 without a signal: re-check the predicate in a loop.
  * Signal handlers that run during the wait do not end it.
  * Errors: EINVAL cond or m is NULL, m is destroyed or not a mutex, or
- *                other threads wait on cond with a different mutex;
+ *                other threads are blocked on cond with a different mutex
+ *                (not those a broadcast or signal released, even before
+ *                they have retaken their mutex: the next wait binds anew,
+ *                POSIX; seeing one still blocked may take up to 100 ms);
  *         EPERM  (errorcheck, recursive, priority inheritance) the caller
  *                does not hold m.  A normal mutex keeps no owner: waiting
  *                with one the caller does not hold is not detected.
@@ -522,6 +719,16 @@ int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m);
  */
 int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
                            const struct timespec *abstime);
+
+/*
+ * As uthread_cond_timedwait, but abstime is measured on clockid whatever
+ * the clock attribute says, as for pthread_cond_clockwait; timedwait is
+ * clockwait on the attribute's clock.  A cancellation point, as timedwait.
+ * Errors: as timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ *         CLOCK_MONOTONIC (after abstime's check, as glibc 2.36).
+ */
+int uthread_cond_clockwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           clockid_t clockid, const struct timespec *abstime);
 
 /* Wake at least one waiter, if any.  Errors: EINVAL cond is NULL. */
 int uthread_cond_signal(uthread_cond_t *cond);
@@ -650,6 +857,16 @@ int uthread_rwlock_wrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_trywrlock(uthread_rwlock_t *rw);
 int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime);
 /*
+ * As the timed calls, but abstime is measured on clockid (timedrdlock and
+ * timedwrlock are these on CLOCK_REALTIME).  Errors: as the timed calls,
+ * plus EINVAL clockid is neither CLOCK_REALTIME nor CLOCK_MONOTONIC
+ * (checked with abstime, before the lock is tried, as glibc 2.36).
+ */
+int uthread_rwlock_clockrdlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
+int uthread_rwlock_clockwrlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime);
+/*
  * Errors: EINVAL rw is NULL; EPERM rw is not locked, or write-locked by
  * another thread.  Readers are counted, not named: an unlock by a thread
  * holding no read lock while others do is not detected and drops one of
@@ -760,17 +977,25 @@ int uthread_sem_init(uthread_sem_t *sem, int pshared, unsigned value);
  * EBUSY threads wait on it.  Afterwards every call but init answers EINVAL. */
 int uthread_sem_destroy(uthread_sem_t *sem);
 /*
- * Decrement sem, sleeping while it is 0.  Unlike sem_wait(3), a signal
- * handler that runs during the wait does not end it.
- * Errors: EINVAL sem is NULL, not initialised, or destroyed.
+ * Decrement sem, sleeping while it is 0.  As sem_wait(3) on Linux, a signal
+ * handler that runs during the sleep ends it with EINTR unless the handler
+ * was installed with SA_RESTART (then the sleep goes on).
+ * Errors: EINVAL sem is NULL, not initialised, or destroyed; EINTR a
+ * signal handler ended the sleep (nothing taken).
  */
 int uthread_sem_wait(uthread_sem_t *sem);
 /* Errors: as wait, plus EAGAIN the value is 0. */
 int uthread_sem_trywait(uthread_sem_t *sem);
 /* Errors: as wait, plus EINVAL abstime is NULL or its tv_nsec is outside
  * [0, 1e9), checked even when the value is not 0; ETIMEDOUT abstime
- * (CLOCK_REALTIME) passed. */
+ * (CLOCK_REALTIME) passed.  A handler ends the sleep with EINTR even with
+ * SA_RESTART (the kernel does not restart a wait with a deadline). */
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime);
+/* uthread_sem_timedwait with abstime on clock clockid.  Errors: as
+ * timedwait, plus EINVAL clockid is neither CLOCK_REALTIME nor
+ * CLOCK_MONOTONIC (checked before the semaphore is tried). */
+int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
+                          const struct timespec *abstime);
 /*
  * Increment sem and wake one sleeper.  Async-signal-safe.  A waiter that
  * takes the token may destroy, re-initialise, free or unmap sem at once:
@@ -782,6 +1007,41 @@ int uthread_sem_post(uthread_sem_t *sem);
 /* Errors: EINVAL sem or value is NULL, or sem is not initialised or
  * destroyed. */
 int uthread_sem_getvalue(uthread_sem_t *sem, int *value);
+
+/* What uthread_sem_open returns on failure (as SEM_FAILED). */
+#define UTHREAD_SEM_FAILED ((uthread_sem_t *)0)
+
+/*
+ * Named semaphores: a process-shared uthread_sem_t in the file
+ * /dev/shm/sem.<name>, for the other uthread_sem_* functions (not
+ * uthread_sem_destroy).  name: leading '/'s are dropped (as glibc); the
+ * rest must be 1 to NAME_MAX bytes with no '/'.
+ * uthread_sem_open(name, oflag) opens an existing one; with O_CREAT in
+ * oflag it takes two more arguments, mode_t mode and unsigned value, and
+ * creates it if missing (value, permissions mode less the umask; the file
+ * appears complete or not at all), or fails with EEXIST if O_EXCL is set
+ * too.  Opening the same file again in this process (under any spelling
+ * of its name) returns the same pointer, counted: each open needs its
+ * uthread_sem_close.
+ * The one exception to this header's error convention, as sem_open(3):
+ * returns UTHREAD_SEM_FAILED and sets errno: EINVAL name is NULL or not
+ * a valid name, value > UTHREAD_SEM_VALUE_MAX (only when creating), or
+ * the file is too short to be a semaphore; ENOENT no such semaphore and
+ * no O_CREAT; EEXIST O_CREAT|O_EXCL and it exists; ENAMETOOLONG the file
+ * name is too long for /dev/shm; EACCES permission denied; EAGAIN no
+ * free temporary name; ENOMEM, EMFILE, ENFILE, ENOSPC ... from the
+ * system.  Not a cancellation point.
+ */
+uthread_sem_t *uthread_sem_open(const char *name, int oflag, ...);
+/* Drop one open of sem; the last one unmaps it (the semaphore lives on in
+ * its file).  Errors: EINVAL sem is NULL or was not returned by
+ * uthread_sem_open (or is closed as often as it was opened). */
+int uthread_sem_close(uthread_sem_t *sem);
+/* Remove the name; processes that have it open keep using it.  Errors:
+ * ENOENT no such semaphore, or name is NULL or not a valid name (as
+ * glibc's sem_unlink); EACCES permission denied; ENAMETOOLONG the file
+ * name is too long. */
+int uthread_sem_unlink(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Spinlocks                                                            */

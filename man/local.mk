@@ -9,6 +9,7 @@
 # each SYNOPSIS compiles against uthread.h) and tests/test_man_examples.sh
 # compiles and runs every example.
 dist_man3_MANS = \
+	man/man3/uthread_atfork.3 \
 	man/man3/uthread_attr_destroy.3 \
 	man/man3/uthread_attr_getdetachstate.3 \
 	man/man3/uthread_attr_getguardsize.3 \
@@ -31,6 +32,7 @@ dist_man3_MANS = \
 	man/man3/uthread_cleanup_pop.3 \
 	man/man3/uthread_cleanup_push.3 \
 	man/man3/uthread_cond_broadcast.3 \
+	man/man3/uthread_cond_clockwait.3 \
 	man/man3/uthread_cond_destroy.3 \
 	man/man3/uthread_cond_init.3 \
 	man/man3/uthread_cond_signal.3 \
@@ -50,9 +52,13 @@ dist_man3_MANS = \
 	man/man3/uthread_getspecific.3 \
 	man/man3/uthread_gettid.3 \
 	man/man3/uthread_join.3 \
+	man/man3/uthread_tryjoin_np.3 \
+	man/man3/uthread_timedjoin_np.3 \
+	man/man3/uthread_clockjoin_np.3 \
 	man/man3/uthread_key_create.3 \
 	man/man3/uthread_key_delete.3 \
 	man/man3/uthread_kill.3 \
+	man/man3/uthread_mutex_clocklock.3 \
 	man/man3/uthread_mutex_consistent.3 \
 	man/man3/uthread_mutex_destroy.3 \
 	man/man3/uthread_mutex_getprioceiling.3 \
@@ -75,6 +81,8 @@ dist_man3_MANS = \
 	man/man3/uthread_mutexattr_setrobust.3 \
 	man/man3/uthread_mutexattr_settype.3 \
 	man/man3/uthread_once.3 \
+	man/man3/uthread_rwlock_clockrdlock.3 \
+	man/man3/uthread_rwlock_clockwrlock.3 \
 	man/man3/uthread_rwlock_destroy.3 \
 	man/man3/uthread_rwlock_init.3 \
 	man/man3/uthread_rwlock_rdlock.3 \
@@ -91,12 +99,16 @@ dist_man3_MANS = \
 	man/man3/uthread_rwlockattr_setkind_np.3 \
 	man/man3/uthread_rwlockattr_setpshared.3 \
 	man/man3/uthread_self.3 \
+	man/man3/uthread_sem_clockwait.3 \
+	man/man3/uthread_sem_close.3 \
 	man/man3/uthread_sem_destroy.3 \
 	man/man3/uthread_sem_getvalue.3 \
 	man/man3/uthread_sem_init.3 \
+	man/man3/uthread_sem_open.3 \
 	man/man3/uthread_sem_post.3 \
 	man/man3/uthread_sem_timedwait.3 \
 	man/man3/uthread_sem_trywait.3 \
+	man/man3/uthread_sem_unlink.3 \
 	man/man3/uthread_sem_wait.3 \
 	man/man3/uthread_setcancelstate.3 \
 	man/man3/uthread_setcanceltype.3 \
@@ -109,5 +121,29 @@ dist_man3_MANS = \
 	man/man3/uthread_spin_trylock.3 \
 	man/man3/uthread_spin_unlock.3 \
 	man/man3/uthread_testcancel.3 \
-	man/man3/uthread_yield.3
+	man/man3/uthread_yield.3 \
+	man/man3/uthread_attr_setschedpolicy.3 \
+	man/man3/uthread_attr_getschedpolicy.3 \
+	man/man3/uthread_attr_setschedparam.3 \
+	man/man3/uthread_attr_getschedparam.3 \
+	man/man3/uthread_attr_setinheritsched.3 \
+	man/man3/uthread_attr_getinheritsched.3 \
+	man/man3/uthread_attr_setscope.3 \
+	man/man3/uthread_attr_getscope.3 \
+	man/man3/uthread_attr_setaffinity_np.3 \
+	man/man3/uthread_attr_getaffinity_np.3 \
+	man/man3/uthread_attr_setsigmask_np.3 \
+	man/man3/uthread_attr_getsigmask_np.3 \
+	man/man3/uthread_setschedparam.3 \
+	man/man3/uthread_getschedparam.3 \
+	man/man3/uthread_setschedprio.3 \
+	man/man3/uthread_setaffinity_np.3 \
+	man/man3/uthread_getaffinity_np.3 \
+	man/man3/uthread_getcpuclockid.3 \
+	man/man3/uthread_getattr_np.3 \
+	man/man3/uthread_getattr_default_np.3 \
+	man/man3/uthread_setattr_default_np.3 \
+	man/man3/uthread_setconcurrency.3 \
+	man/man3/uthread_getconcurrency.3
+
 dist_man7_MANS = man/man7/uthread.7

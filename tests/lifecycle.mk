@@ -1,13 +1,19 @@
 # SPDX-License-Identifier: MIT
 # Thread lifecycle, attributes, bad input, memory and fork tests.
 TESTS_C += tests/test_create tests/test_badinput tests/test_memory \
-	tests/test_fork tests/test_main_exit
+	tests/test_fork tests/test_main_exit tests/test_join \
+	tests/test_atfork
 check_PROGRAMS += tests/test_create tests/test_badinput tests/test_memory \
-	tests/test_fork tests/test_main_exit
+	tests/test_fork tests/test_main_exit tests/test_join \
+	tests/test_atfork
 
 tests_test_create_SOURCES = tests/test_create.c
 tests_test_create_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_create_LDADD = $(TEST_LDADD)
+
+tests_test_join_SOURCES = tests/test_join.c
+tests_test_join_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_join_LDADD = $(TEST_LDADD)
 
 tests_test_badinput_SOURCES = tests/test_badinput.c
 tests_test_badinput_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -77,3 +83,14 @@ tests_libnounwind_la_CFLAGS = $(AM_CFLAGS) -fno-asynchronous-unwind-tables -fno-
 tests_test_cancel_SOURCES = tests/test_cancel.c tests/testutil.h
 tests_test_cancel_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cancel_LDADD = $(TEST_LDADD) tests/libnounwind.la
+
+tests_test_atfork_SOURCES = tests/test_atfork.c tests/syncutil.h
+tests_test_atfork_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_atfork_LDADD = $(TEST_LDADD)
+
+# Scheduling, affinity and signal-mask attributes; a thread's actual ones.
+TESTS_C += tests/test_sched
+check_PROGRAMS += tests/test_sched
+tests_test_sched_SOURCES = tests/test_sched.c tests/testutil.h
+tests_test_sched_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_sched_LDADD = $(TEST_LDADD)

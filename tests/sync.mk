@@ -2,7 +2,7 @@
 # Synchronisation primitives: mutex, cond, once, keys, rwlock, barrier, sem, spin.
 SYNC_TESTS = tests/test_mutex tests/test_cond tests/test_once tests/test_key \
 	tests/test_rwlock tests/test_barrier tests/test_sem tests/test_spin \
-	tests/test_robust
+	tests/test_robust tests/test_namedsem tests/test_clockwait
 TESTS_C += $(SYNC_TESTS)
 check_PROGRAMS += $(SYNC_TESTS)
 EXTRA_DIST += tests/syncutil.h
@@ -34,6 +34,9 @@ tests_test_barrier_LDADD = $(TEST_LDADD)
 tests_test_sem_SOURCES = tests/test_sem.c tests/syncutil.h
 tests_test_sem_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_sem_LDADD = $(TEST_LDADD)
+tests_test_namedsem_SOURCES = tests/test_namedsem.c tests/syncutil.h
+tests_test_namedsem_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_namedsem_LDADD = $(TEST_LDADD)
 
 tests_test_spin_SOURCES = tests/test_spin.c tests/syncutil.h
 tests_test_spin_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -49,6 +52,10 @@ tests_test_badinput_sync_LDADD = $(TEST_LDADD)
 tests_test_robust_SOURCES = tests/test_robust.c tests/syncutil.h
 tests_test_robust_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_robust_LDADD = $(TEST_LDADD)
+
+tests_test_clockwait_SOURCES = tests/test_clockwait.c tests/syncutil.h
+tests_test_clockwait_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_clockwait_LDADD = $(TEST_LDADD)
 
 # Process-shared objects across fork (MAP_SHARED memory).
 TESTS_C += tests/test_pshared

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -384,18 +385,38 @@ static void join_of_self_is_edeadlk(void **state)
 	assert_int_equal(uthread_join(uthread_self(), NULL), EDEADLK);
 }
 
-static void join_and_detach_of_the_main_thread_from_a_uthread_are_einval(void **state)
+struct mainjoin {
+	uthread_t main;
+	int try_r, timed_r, clock_r, badtime_r;
+};
+
+static void *try_to_join_main(void *arg)
 {
-	struct selfjoin s = {0};
+	struct mainjoin *m = arg;
+	struct timespec past = { 0, 0 }, bad = { 0, 1000000000L };
+
+	m->try_r = uthread_tryjoin_np(m->main, NULL);
+	m->timed_r = uthread_timedjoin_np(m->main, NULL, &past);
+	m->clock_r = uthread_clockjoin_np(m->main, NULL, CLOCK_PROCESS_CPUTIME_ID, &past);
+	m->badtime_r = uthread_timedjoin_np(m->main, NULL, &bad);
+	return NULL;
+}
+
+/* Main can be joined (it has not called uthread_exit here, so it is
+ * busy); tests/test_main_exit.c joins it for real. */
+static void tryjoin_and_timedjoin_of_the_running_main_thread_give_up(void **state)
+{
+	struct mainjoin m = { uthread_self(), -1, -1, -1, -1 };
 	uthread_t t;
 	pid_t tid;
 
 	(void)state;
-	s.other = uthread_self();
-	assert_int_equal(uthread_create(&t, NULL, join_myself, &s), 0);
+	assert_int_equal(uthread_create(&t, NULL, try_to_join_main, &m), 0);
 	assert_int_equal(uthread_join(t, NULL), 0);
-	assert_int_equal(s.other_join_r, EINVAL);
-	assert_int_equal(s.other_detach_r, EINVAL);
+	assert_int_equal(m.try_r, EBUSY);
+	assert_int_equal(m.timed_r, ETIMEDOUT);
+	assert_int_equal(m.clock_r, EINVAL);
+	assert_int_equal(m.badtime_r, EINVAL);
 	/* Nothing was done to main's handle. */
 	assert_int_equal(uthread_gettid(uthread_self(), &tid), 0);
 	assert_int_equal(tid, getpid());
@@ -428,9 +449,9 @@ static void join_and_detach_of_a_foreign_thread_are_einval(void **state)
 	assert_int_equal(uthread_detach(f.self), EINVAL);
 	tu_set(&f.go, 1);
 	assert_int_equal(pthread_join(pt, NULL), 0);
-	/* Its handle went stale when it ended. */
-	assert_int_equal(uthread_join(f.self, NULL), EINVAL);
-	assert_int_equal(uthread_detach(f.self), EINVAL);
+	/* Its handle went stale when it ended: it names no thread. */
+	assert_int_equal(uthread_join(f.self, NULL), ESRCH);
+	assert_int_equal(uthread_detach(f.self), ESRCH);
 }
 
 /*
@@ -509,7 +530,7 @@ static void a_foreign_threads_handle_stays_valid_in_key_destructors_that_run_lat
 		assert_int_equal(uthread_join(t[0], NULL), 0);
 		tu_sleep_ms(1);
 	}
-	assert_int_equal(uthread_gettid(l.self, &tid), EINVAL);
+	assert_int_equal(uthread_kill(l.self, 0), ESRCH);
 	late_key_made = 0;
 	pthread_key_delete(late_key);
 }
@@ -557,9 +578,12 @@ static void join_of_an_already_joined_thread_is_einval(void **state)
 	assert_int_equal(uthread_join(t, &ret), 0);
 	assert_ptr_equal(ret, (void *)0x42);
 	ret = (void *)1;
-	assert_int_equal(uthread_join(t, &ret), EINVAL);
+	assert_int_equal(uthread_join(t, &ret), ESRCH);
 	assert_ptr_equal(ret, (void *)1); /* untouched */
-	assert_int_equal(uthread_detach(t), EINVAL);
+	assert_int_equal(uthread_detach(t), ESRCH);
+	assert_int_equal(uthread_tryjoin_np(t, &ret), ESRCH);
+	assert_int_equal(uthread_timedjoin_np(t, &ret, NULL), ESRCH);
+	assert_ptr_equal(ret, (void *)1);
 }
 
 static void a_stale_handle_stays_stale_when_its_slot_is_reused(void **state)
@@ -576,9 +600,10 @@ static void a_stale_handle_stays_stale_when_its_slot_is_reused(void **state)
 		assert_int_equal(uthread_create(&t[i], NULL, wait_for_go, &go), 0);
 	for (int i = 0; i < 4; i++)
 		assert_false(uthread_equal(old, t[i]));
-	assert_int_equal(uthread_join(old, NULL), EINVAL);
-	assert_int_equal(uthread_detach(old), EINVAL);
-	assert_int_equal(uthread_gettid(old, &tid), EINVAL);
+	assert_int_equal(uthread_join(old, NULL), ESRCH);
+	assert_int_equal(uthread_detach(old), ESRCH);
+	assert_int_equal(uthread_gettid(old, &tid), ESRCH);
+	assert_int_equal(uthread_kill(old, 0), ESRCH);
 	/* ... and none of those calls touched the new threads. */
 	tu_set(&go, 1);
 	for (int i = 0; i < 4; i++) {
@@ -701,10 +726,10 @@ static void a_joined_threads_handle_is_stale_for_gettid_and_names(void **state)
 	(void)state;
 	assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
 	assert_int_equal(uthread_join(t, NULL), 0);
-	assert_int_equal(uthread_gettid(t, &tid), EINVAL);
+	assert_int_equal(uthread_gettid(t, &tid), ESRCH);
 	assert_int_equal(tid, 12345);
-	assert_int_equal(uthread_setname_np(t, "stale"), EINVAL);
-	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), EINVAL);
+	assert_int_equal(uthread_setname_np(t, "stale"), ESRCH);
+	assert_int_equal(uthread_getname_np(t, buf, sizeof buf), ESRCH);
 }
 
 static void an_ended_unjoined_thread_answers_esrch_until_joined(void **state)
@@ -738,8 +763,11 @@ static void detach_of_an_ended_thread_reclaims_it(void **state)
 		assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
 		assert_int_equal(wait_until_ended(t), ESRCH);
 		assert_int_equal(uthread_detach(t), 0);
-		assert_int_equal(uthread_join(t, NULL), EINVAL);
-		assert_int_equal(uthread_detach(t), EINVAL);
+		/* Detached and still leaving (EINVAL), or gone (ESRCH). */
+		int r = uthread_join(t, NULL);
+		assert_true(r == EINVAL || r == ESRCH);
+		r = uthread_detach(t);
+		assert_true(r == EINVAL || r == ESRCH);
 		/*
 		 * "Ended" (ESRCH) shows as soon as the thread cleared its tid in
 		 * uthread_exit, a few steps before it says EXITED: a detach in
@@ -747,10 +775,11 @@ static void detach_of_an_ended_thread_reclaims_it(void **state)
 		 * later.  Either way the handle goes stale (seen once in CI).
 		 */
 		long long end = tu_deadline_ms(5000);
-		int r;
-		while ((r = uthread_gettid(t, &tid)) == ESRCH && tu_now_ms() < end)
+		(void)tid;
+		/* kill: 0 while the ID is valid (ended, not yet freed). */
+		while ((r = uthread_kill(t, 0)) == 0 && tu_now_ms() < end)
 			uthread_yield();
-		assert_int_equal(r, EINVAL);
+		assert_int_equal(r, ESRCH);
 	}
 	/* Each detach freed its thread's stack: the mappings are flat. */
 	assert_int_equal(tu_count_own_maps(), maps);
@@ -1050,31 +1079,42 @@ static void names_of_another_thread_answer_emfile_with_no_free_descriptor(void *
 
 /* ------------------------------------------------------------ more rows */
 
-static void detach_of_the_main_thread_by_itself_is_einval(void **state)
+static void detach_of_the_main_thread_makes_it_unjoinable(void **state)
 {
-	pid_t tid;
+	pid_t tid, pid = fork();
+	int status;
 
 	(void)state;
-	/* glibc lets main detach itself; uthread never frees main. */
-	assert_int_equal(uthread_detach(uthread_self()), EINVAL);
-	assert_int_equal(uthread_gettid(uthread_self(), &tid), 0);
-	assert_int_equal(tid, getpid());
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* In a child: the detach is for good.  As glibc: 0, and
+		 * main can no longer be joined or detached. */
+		int ok = uthread_detach(uthread_self()) == 0 &&
+		         uthread_detach(uthread_self()) == EINVAL &&
+		         uthread_tryjoin_np(uthread_self(), NULL) == EDEADLK &&
+		         uthread_gettid(uthread_self(), &tid) == 0 && tid == getpid();
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static void kill_answers_esrch_for_never_issued_handles_and_ended_threads(void **state)
+static void kill_answers_esrch_for_never_issued_and_joined_threads(void **state)
 {
 	uthread_t t;
 
 	(void)state;
 	assert_int_equal(uthread_kill(0xfffff, 0), ESRCH);
 	assert_int_equal(uthread_kill(((uthread_t)3 << 32) | 0xfffff, SIGUSR1), ESRCH);
-	/* Ended, not yet joined: ESRCH; joined: a stale handle. */
+	/* Ended, not yet joined: its ID is valid, nothing is sent (0, as
+	 * glibc 2.34 and later); joined: a stale handle, ESRCH. */
 	assert_int_equal(uthread_create(&t, NULL, return_arg, NULL), 0);
 	assert_int_equal(wait_until_ended(t), ESRCH);
-	assert_int_equal(uthread_kill(t, 0), ESRCH);
-	assert_int_equal(uthread_kill(t, SIGUSR1), ESRCH);
+	assert_int_equal(uthread_kill(t, 0), 0);
+	assert_int_equal(uthread_kill(t, SIGUSR1), 0);
 	assert_int_equal(uthread_join(t, NULL), 0);
-	assert_int_equal(uthread_kill(t, SIGUSR1), EINVAL);
+	assert_int_equal(uthread_kill(t, SIGUSR1), ESRCH);
 }
 
 static void sigmask_ignores_how_without_a_set_and_passes_efault_through(void **state)
@@ -1136,7 +1176,7 @@ int main(void)
 		cmocka_unit_test(setguardsize_rejects_more_than_one_gibibyte),
 		cmocka_unit_test(attr_getters_reject_null_out_pointers),
 		cmocka_unit_test(join_of_self_is_edeadlk),
-		cmocka_unit_test(join_and_detach_of_the_main_thread_from_a_uthread_are_einval),
+		cmocka_unit_test(tryjoin_and_timedjoin_of_the_running_main_thread_give_up),
 		cmocka_unit_test(join_and_detach_of_a_foreign_thread_are_einval),
 		cmocka_unit_test(a_foreign_threads_handle_stays_valid_in_key_destructors_that_run_late),
 		cmocka_unit_test(join_of_a_thread_created_detached_is_einval),
@@ -1156,8 +1196,8 @@ int main(void)
 		cmocka_unit_test(kill_refuses_the_signals_glibc_keeps_for_itself),
 		cmocka_unit_test(setname_of_another_thread_answers_eio_to_a_short_write),
 		cmocka_unit_test(names_of_another_thread_answer_emfile_with_no_free_descriptor),
-		cmocka_unit_test(detach_of_the_main_thread_by_itself_is_einval),
-		cmocka_unit_test(kill_answers_esrch_for_never_issued_handles_and_ended_threads),
+		cmocka_unit_test(detach_of_the_main_thread_makes_it_unjoinable),
+		cmocka_unit_test(kill_answers_esrch_for_never_issued_and_joined_threads),
 		cmocka_unit_test(sigmask_ignores_how_without_a_set_and_passes_efault_through),
 		cmocka_unit_test(setstack_rejects_more_than_one_tebibyte),
 	};

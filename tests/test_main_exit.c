@@ -57,6 +57,23 @@ static void *start_a_late_detached_thread(void *arg)
 	return NULL;
 }
 
+static uthread_t main_handle; /* the child's main thread */
+
+/* Joins main, which leaves with uthread_exit((void *)3): POSIX lets a
+ * thread join main and get that value, as glibc does. */
+static void *join_the_main_thread(void *arg)
+{
+	void *v = NULL;
+	int r = uthread_join(main_handle, &v);
+
+	write_marker(r == 0 && v == (void *)3 ? *(const char *)arg : 'X');
+	/* Joined: main's handle names no thread any more. */
+	write_marker(uthread_join(main_handle, NULL) == ESRCH &&
+	             uthread_tryjoin_np(main_handle, NULL) == ESRCH &&
+	             uthread_detach(main_handle) == ESRCH ? 'S' : 'Y');
+	return NULL;
+}
+
 struct scenario {
 	void *(*start)(void *); /* NULL: main leaves with no thread running */
 	int detached;
@@ -84,6 +101,7 @@ static int leave_main(void *arg)
 		return 3;
 	if (s->detached && uthread_attr_setdetachstate(&a, UTHREAD_CREATE_DETACHED))
 		return 4;
+	main_handle = uthread_self();
 	if (s->start && uthread_create(&t, &a, s->start, (void *)s->marker))
 		return 5;
 	uthread_exit((void *)3); /* the value is not the exit status */
@@ -209,6 +227,19 @@ static void stdout_is_flushed_when_the_process_ends_after_main_exited(void **sta
 	assert_string_equal(o.out, "printed late, never flushed by the thread\n");
 }
 
+static void a_thread_joining_main_gets_the_value_main_exited_with(void **state)
+{
+	const struct scenario s = { join_the_main_thread, 0, "J" };
+	struct outcome o;
+
+	(void)state;
+	run_scenario(&s, &o);
+	assert_true(WIFEXITED(o.status));
+	assert_int_equal(WEXITSTATUS(o.status), 0);
+	/* The join returned 3, then main's handle was spent, then exit. */
+	assert_string_equal(o.text, "JSA");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +249,7 @@ int main(void)
 		cmocka_unit_test(main_exit_waits_for_threads_started_by_other_threads),
 		cmocka_unit_test(main_exit_with_no_thread_left_exits_with_status_zero_at_once),
 		cmocka_unit_test(stdout_is_flushed_when_the_process_ends_after_main_exited),
+		cmocka_unit_test(a_thread_joining_main_gets_the_value_main_exited_with),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -346,7 +346,8 @@ static void post_from_a_timer_signal_handler_wakes_the_waiter(void **state)
 	(void)state;
 	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
 	alarm_posts = alarm_errors = 0;
-	su_handle(SIGALRM, post_from_handler, 0);
+	/* SA_RESTART: without it the handler would end the wait (EINTR). */
+	su_handle(SIGALRM, post_from_handler, 1);
 	memset(&it, 0, sizeof it);
 	it.it_value.tv_usec = 50000;
 	t0 = tu_now_ms();
@@ -398,6 +399,162 @@ static void post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter(void *
 	assert_int_equal(alarm_posts, 1);
 	assert_int_equal(alarm_errors, 0);
 	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Waits ended by a signal handler (EINTR), as glibc's                  */
+/* ------------------------------------------------------------------ */
+
+static volatile int ticks, post_at_tick;
+
+static void tick(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (++ticks == post_at_tick)
+		(void)uthread_sem_post(&alarm_sem);
+	errno = saved;
+}
+
+/* SIGALRM every 20 ms (a tick that comes before the sleep only delays
+ * the test), handled by tick() with or without SA_RESTART. */
+static void start_ticks(int restart, int post_at)
+{
+	struct itimerval it;
+
+	ticks = 0;
+	post_at_tick = post_at;
+	su_handle(SIGALRM, tick, restart);
+	memset(&it, 0, sizeof it);
+	it.it_value.tv_usec = 20000;
+	it.it_interval.tv_usec = 20000;
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+}
+
+static void stop_ticks(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof it);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	signal(SIGALRM, SIG_DFL);
+}
+
+static void wait_is_ended_with_eintr_by_a_handler_without_sa_restart(void **state)
+{
+	int r, v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
+	start_ticks(0, 0);
+	r = uthread_sem_wait(&alarm_sem);
+	stop_ticks();
+	assert_int_equal(r, EINTR);
+	assert_true(ticks >= 1);
+	assert_int_equal(uthread_sem_getvalue(&alarm_sem, &v), 0);
+	assert_int_equal(v, 0);
+	/* The interrupted waiter counted itself out: no EBUSY. */
+	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+static void wait_goes_on_after_a_handler_with_sa_restart(void **state)
+{
+	int r, v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
+	/* Ticks 1 and 2 only run the handler; tick 3 posts. */
+	start_ticks(1, 3);
+	r = uthread_sem_wait(&alarm_sem);
+	stop_ticks();
+	assert_int_equal(r, 0);
+	assert_true(ticks >= 3);
+	assert_int_equal(uthread_sem_getvalue(&alarm_sem, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+static void timed_waits_are_ended_with_eintr_even_with_sa_restart(void **state)
+{
+	struct timespec d;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&alarm_sem, 0, 0), 0);
+	for (int restart = 0; restart <= 1; restart++) {
+		start_ticks(restart, 0);
+		d = su_deadline(CLOCK_REALTIME, 20000);
+		assert_int_equal(uthread_sem_timedwait(&alarm_sem, &d), EINTR);
+		d = su_deadline(CLOCK_MONOTONIC, 20000);
+		assert_int_equal(uthread_sem_clockwait(&alarm_sem, CLOCK_MONOTONIC, &d),
+		                 EINTR);
+		stop_ticks();
+	}
+	assert_int_equal(uthread_sem_destroy(&alarm_sem), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* uthread_sem_clockwait                                                */
+/* ------------------------------------------------------------------ */
+
+static void clockwait_times_out_on_either_clock(void **state)
+{
+	static const clockid_t clocks[] = { CLOCK_REALTIME, CLOCK_MONOTONIC };
+	uthread_sem_t s;
+	struct timespec d;
+	double late;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 0), 0);
+	for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
+		d = su_deadline(clocks[i], 50);
+		assert_int_equal(uthread_sem_clockwait(&s, clocks[i], &d), ETIMEDOUT);
+		late = su_ms_late(clocks[i], &d);
+		assert_true(late >= 0.0);
+		assert_true(late < su_max_late_ms());
+		/* A token present: taken even with the deadline passed. */
+		assert_int_equal(uthread_sem_post(&s), 0);
+		assert_int_equal(uthread_sem_clockwait(&s, clocks[i], &d), 0);
+	}
+	/* A deadline 1000 s ahead on CLOCK_MONOTONIC is far less on
+	 * CLOCK_REALTIME: measured on the right clock, a post ends it. */
+	{
+		struct later l = { &s, 30 };
+		uthread_t t;
+
+		d = su_deadline(CLOCK_MONOTONIC, 1000000);
+		assert_int_equal(uthread_create(&t, NULL, post_later, &l), 0);
+		assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, &d), 0);
+		assert_int_equal(uthread_join(t, NULL), 0);
+	}
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+}
+
+static void clockwait_rejects_other_clocks_and_bad_timespecs(void **state)
+{
+	uthread_sem_t s;
+	struct timespec ok = su_deadline(CLOCK_MONOTONIC, 1000), bad = ok;
+	int v;
+
+	(void)state;
+	assert_int_equal(uthread_sem_init(&s, 0, 1), 0);
+	/* Checked before the token is taken, as glibc's. */
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_PROCESS_CPUTIME_ID, &ok), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_THREAD_CPUTIME_ID, &ok), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC_RAW, &ok), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_BOOTTIME, &ok), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(&s, -1, &ok), EINVAL);
+	bad.tv_nsec = -1;
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, &bad), EINVAL);
+	bad.tv_nsec = 1000000000L;
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, &bad), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, NULL), EINVAL);
+	assert_int_equal(uthread_sem_clockwait(NULL, CLOCK_MONOTONIC, &ok), EINVAL);
+	assert_int_equal(uthread_sem_getvalue(&s, &v), 0);
+	assert_int_equal(v, 1); /* nothing taken */
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, &ok), 0);
+	assert_int_equal(uthread_sem_destroy(&s), 0);
+	assert_int_equal(uthread_sem_clockwait(&s, CLOCK_MONOTONIC, &ok), EINVAL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -657,6 +814,11 @@ int main(void)
 		cmocka_unit_test(operations_on_null_or_destroyed_semaphores_are_einval),
 		cmocka_unit_test(post_from_a_timer_signal_handler_wakes_the_waiter),
 		cmocka_unit_test(post_from_a_handler_in_another_thread_wakes_a_sleeping_waiter),
+		cmocka_unit_test(wait_is_ended_with_eintr_by_a_handler_without_sa_restart),
+		cmocka_unit_test(wait_goes_on_after_a_handler_with_sa_restart),
+		cmocka_unit_test(timed_waits_are_ended_with_eintr_even_with_sa_restart),
+		cmocka_unit_test(clockwait_times_out_on_either_clock),
+		cmocka_unit_test(clockwait_rejects_other_clocks_and_bad_timespecs),
 		cmocka_unit_test(each_of_four_sleeping_waiters_is_woken_by_one_post),
 		cmocka_unit_test(destroy_with_a_waiter_is_ebusy),
 		cmocka_unit_test(post_makes_no_access_to_the_semaphore_after_its_increment),

@@ -119,7 +119,7 @@ static void kill_with_signal_zero_tells_alive_from_ended(void **state)
 	assert_int_equal(uthread_kill(th, -1), EINVAL);
 	tu_set(&t.go, 1);
 	assert_int_equal(uthread_join(th, NULL), 0);
-	assert_int_equal(uthread_kill(th, 0), EINVAL); /* stale handle */
+	assert_int_equal(uthread_kill(th, 0), ESRCH); /* joined: stale handle */
 	assert_int_equal(uthread_kill(0, 0), ESRCH);
 	assert_int_equal(uthread_kill(uthread_self(), 0), 0);
 }

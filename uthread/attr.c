@@ -5,7 +5,9 @@
  * attribute objects (EINVAL) instead of reading garbage sizes.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +30,9 @@ int uthread_attr_init(uthread_attr_t *attr)
 	attr->__detachstate = UTHREAD_CREATE_JOINABLE;
 	attr->__stacksize = 0;  /* the default, chosen at create time */
 	attr->__guardsize = (size_t)sysconf(_SC_PAGESIZE);
+	/* glibc's defaults: inherit the creator's scheduling. */
+	attr->__policy = SCHED_OTHER;
+	attr->__inheritsched = UTHREAD_INHERIT_SCHED;
 	return 0;
 }
 
@@ -35,6 +40,8 @@ int uthread_attr_destroy(uthread_attr_t *attr)
 {
 	if (!uthread__attr_valid(attr))
 		return EINVAL;
+	free(attr->__cpuset);
+	attr->__cpuset = NULL;
 	attr->__magic = 0;
 	return 0;
 }

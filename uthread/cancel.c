@@ -41,19 +41,17 @@ int uthread_cancel(uthread_t thread)
 	uint64_t all = ~(uint64_t)0, old;
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
 	uthread__lock(&t->exit_lock);
-	r = uthread_gettid(thread, &tid);
+	tid = uthread__desc_tid(t, gen);
+	r = tid < 0 ? ESRCH : 0; /* ended, not joined: 0, as glibc */
 	/* DRD checks the target of a pthread_cancel against the threads it
 	 * knows, and a new uthread names itself in start(): under valgrind,
 	 * wait until it has (it takes no lock of ours before). */
-	if (r == 0 && t->blk && UTHREAD__RUNNING_ON_VALGRIND())
+	if (tid > 0 && t->blk && UTHREAD__RUNNING_ON_VALGRIND())
+		/* Acquire: pairs with start()'s release; DRD knows it now. */
 		while (!__atomic_load_n(&t->announced, __ATOMIC_ACQUIRE))
 			sched_yield();
-	if (r == 0)
+	if (tid > 0)
 		r = pthread_cancel((pthread_t)t->pd);
-	else if (r == ESRCH)
-		r = 0;     /* ended, not yet joined: glibc answers 0 too */
-	else
-		r = ESRCH; /* stale */
 	uthread__unlock(&t->exit_lock);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
 	return r;

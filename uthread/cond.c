@@ -20,6 +20,8 @@
 
 /* How long destroy waits for woken waiters to leave before EBUSY. */
 #define DESTROY_PATIENCE_NS 100000000L
+/* How long a wait with another mutex waits for them before EINVAL. */
+#define BIND_PATIENCE_NS 100000000L
 
 static int bad_time(const struct timespec *ts)
 {
@@ -29,6 +31,49 @@ static int bad_time(const struct timespec *ts)
 static clockid_t clock_of(const uthread_cond_t *c)
 {
 	return c->__clock ? (clockid_t)(c->__clock - 1) : CLOCK_REALTIME;
+}
+
+/*
+ * __mutex is the binding: the mutex of the current waiters, which
+ * broadcast requeues onto.  Bit 0 set (RELEASED) says a broadcast has
+ * since moved every waiter counted before it off __seq: they are no
+ * longer blocked on c, even if they have not yet retaken the mutex, so
+ * the next wait may bind another one (POSIX).  The pointer stays, for
+ * destroy to wake the requeued waiters still asleep on its word.
+ */
+#define RELEASED ((uintptr_t)1)
+
+static uthread_mutex_t *bound_mutex(void *p)
+{
+	return (uthread_mutex_t *)((uintptr_t)p & ~RELEASED);
+}
+
+/*
+ * A wait with mutex m found c bound to another mutex with waiters
+ * counted.  A signal may have unblocked them all already (a woken
+ * waiter drops __waiters a few instructions after its wake-up, before
+ * it retakes its mutex), or a broadcast may be about to mark the binding
+ * RELEASED: wait a little for either.  1: the binding has ended, bind m.
+ * 0: a waiter is still blocked with the other mutex (EINVAL).  Only this
+ * error path pays the wait.
+ */
+static int binding_ends(uthread_cond_t *c, const uthread_mutex_t *m)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* Acquire, as in wait_common; relaxed count, as there. */
+		void *now = __atomic_load_n(&c->__mutex, __ATOMIC_ACQUIRE);
+		if (!now || ((uintptr_t)now & RELEASED) || now == m ||
+		    !__atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >
+		    BIND_PATIENCE_NS)
+			return 0;
+		sched_yield();
+	}
 }
 
 /* A waiter cancelled while it slept: what it registered, undone. */
@@ -54,7 +99,7 @@ static void wait_cancelled(void *arg)
 	(void)uthread__mutex_relock_after_wait(u->m, u->depth);
 }
 
-static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
+static int wait_common(uthread_cond_t *c, uthread_mutex_t *m, clockid_t clockid,
                        const struct timespec *abstime)
 {
 	uint32_t seq;
@@ -64,15 +109,23 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	/* A cancellation point: a pending cancel acts here, the mutex held. */
 	pthread_testcancel();
 	UTHREAD__IGNORE(c, 4 * sizeof(unsigned));
-	/* Relaxed: __mutex only steers broadcast's requeue; a wrong guess
-	 * costs a wake-up, never correctness (the waiters re-check).  A
-	 * process-shared cond keeps none: the pointer would be ours, not
-	 * another process's. */
+	/*
+	 * Acquire: pairs with broadcast's release of RELEASED, so the waiters
+	 * it requeued are off __seq before we can sleep there with another
+	 * mutex (a requeue onto the wrong word would lose a wake-up).  A
+	 * process-shared cond keeps no binding: the pointer would be ours,
+	 * not another process's.
+	 */
 	int private = !c->__pshared;
-	void *prev = __atomic_load_n(&c->__mutex, __ATOMIC_RELAXED);
+	void *prev = __atomic_load_n(&c->__mutex, __ATOMIC_ACQUIRE);
 	if (private && prev != m) {
-		if (prev && __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED))
+		/* Relaxed: counted waiters of a live binding (not RELEASED)
+		 * are blocked with another mutex; a stale binding has none. */
+		if (prev && !((uintptr_t)prev & RELEASED) &&
+		    __atomic_load_n(&c->__waiters, __ATOMIC_RELAXED) &&
+		    !binding_ends(c, m))
 			return EINVAL; /* others wait with a different mutex */
+		/* Relaxed: only steers broadcast's requeue and this check. */
 		__atomic_store_n(&c->__mutex, m, __ATOMIC_RELAXED);
 	}
 	/*
@@ -106,7 +159,7 @@ static int wait_common(uthread_cond_t *c, uthread_mutex_t *m,
 	pthread_cleanup_push(wait_cancelled, &u);
 	int old = uthread__cancel_async_begin();
 	for (;;) {
-		r = uthread__futex_wait(&c->__seq, seq, private, clock_of(c), abstime);
+		r = uthread__futex_wait(&c->__seq, seq, private, clockid, abstime);
 		/* A handler ran but no signal came: keep waiting. */
 		if (r == EINTR && __atomic_load_n(&c->__seq, __ATOMIC_ACQUIRE) == seq)
 			continue;
@@ -131,15 +184,25 @@ int uthread_cond_wait(uthread_cond_t *cond, uthread_mutex_t *m)
 {
 	if (!cond || !m)
 		return EINVAL;
-	return wait_common(cond, m, NULL);
+	return wait_common(cond, m, CLOCK_REALTIME, NULL);
+}
+
+int uthread_cond_clockwait(uthread_cond_t *cond, uthread_mutex_t *m,
+                           clockid_t clockid, const struct timespec *abstime)
+{
+	/* abstime, then the clock, as glibc; both before the wait starts. */
+	if (!cond || !m || bad_time(abstime) ||
+	    (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC))
+		return EINVAL;
+	return wait_common(cond, m, clockid, abstime);
 }
 
 int uthread_cond_timedwait(uthread_cond_t *cond, uthread_mutex_t *m,
                            const struct timespec *abstime)
 {
-	if (!cond || !m || bad_time(abstime))
+	if (!cond)
 		return EINVAL;
-	return wait_common(cond, m, abstime);
+	return uthread_cond_clockwait(cond, m, clock_of(cond), abstime);
 }
 
 int uthread_cond_signal(uthread_cond_t *cond)
@@ -155,9 +218,24 @@ int uthread_cond_signal(uthread_cond_t *cond)
 	return 0;
 }
 
+/*
+ * Every waiter counted before broadcast's bump is now off __seq (woken,
+ * requeued, or about to see the bump): end the binding, unless a new wait
+ * already made another.  Release: our requeue happens before a wait with
+ * another mutex that reads the mark (see wait_common).
+ */
+static void release_binding(uthread_cond_t *cond, void *bound)
+{
+	if (bound && !((uintptr_t)bound & RELEASED))
+		(void)__atomic_compare_exchange_n(&cond->__mutex, &bound,
+		                                  (void *)((uintptr_t)bound | RELEASED), 0,
+		                                  __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 int uthread_cond_broadcast(uthread_cond_t *cond)
 {
 	uthread_mutex_t *m;
+	void *bound;
 	uint32_t seq;
 
 	if (!cond)
@@ -165,9 +243,18 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 	UTHREAD__IGNORE(cond, 4 * sizeof(unsigned));
 	/* seq_cst bump, then read the count: see wait_common. */
 	seq = __atomic_add_fetch(&cond->__seq, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&cond->__sleepers, __ATOMIC_SEQ_CST))
+	/*
+	 * Relaxed loads of the binding, after the count: a sleeper that
+	 * bound anew did so before its seq_cst __sleepers++, which our
+	 * seq_cst load of the count synchronises with; so we requeue onto
+	 * the mutex of the waiters we may move, never an older one.
+	 */
+	if (!__atomic_load_n(&cond->__sleepers, __ATOMIC_SEQ_CST)) {
+		release_binding(cond, __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED));
 		return 0;
-	m = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
+	}
+	bound = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
+	m = bound_mutex(bound);
 	/*
 	 * Wake one, move the rest onto the mutex word, where each is woken by
 	 * the unlock of the one before (relock leaves the word at 2).  Not for
@@ -181,9 +268,12 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 	if (m && uthread__mutex_kind_valid(m->__kind) &&
 	    !(m->__kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST |
 	                   UTHREAD__MUTEX_PSHARED)) &&
-	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0)
+	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0) {
+		release_binding(cond, bound);
 		return 0;
+	}
 	uthread__futex_wake(&cond->__seq, INT_MAX, !cond->__pshared);
+	release_binding(cond, bound);
 	return 0;
 }
 
@@ -217,7 +307,8 @@ int uthread_cond_destroy(uthread_cond_t *cond)
 	 */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (__atomic_load_n(&cond->__waiters, __ATOMIC_ACQUIRE)) {
-		uthread_mutex_t *m = __atomic_load_n(&cond->__mutex, __ATOMIC_RELAXED);
+		uthread_mutex_t *m = bound_mutex(__atomic_load_n(&cond->__mutex,
+		                                                 __ATOMIC_RELAXED));
 		if (m)
 			uthread__futex_wake(&m->__lock, INT_MAX, 1);
 		clock_gettime(CLOCK_MONOTONIC, &t);

@@ -8,18 +8,26 @@
 #include <setjmp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "annotate.h"
+#include "futex.h"
 
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
                       CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |       \
                       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
-static __attribute__((__unused__)) long sigmask_set(const uint64_t *set, uint64_t *old)
+/* t->setup bits and t->go values: see struct uthread. */
+#define SETUP_MASK UTHREAD__SETUP_MASK
+#define SETUP_WAIT UTHREAD__SETUP_WAIT
+#define GO_RUN     1u
+#define GO_FAIL    2u
+
+static long sigmask_set(const uint64_t *set, uint64_t *old)
 {
 	/* The raw call: the kernel's sigset is 8 bytes, libc's 128. */
 	return syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof(uint64_t));
@@ -40,6 +48,54 @@ static inline void vg_restore_signals(const uint64_t *old)
 {
 	(void)old;
 	UTHREAD__VG(sigmask_set(old, NULL));
+}
+
+/*
+ * The child's side of an attr asking for scheduling or affinity: wait for
+ * the creator to apply them to our tid.  Returns nonzero if the kernel
+ * refused: we then end at once, detached, and our creator returns the
+ * error.
+ */
+static int setup_wait(struct uthread *self)
+{
+	uint32_t go;
+
+	/* Acquire: pairs with the creator's release store of go. */
+	while ((go = __atomic_load_n(&self->go, __ATOMIC_ACQUIRE)) == 0)
+		(void)uthread__futex_wait(&self->go, 0, 1, CLOCK_MONOTONIC, NULL);
+	UTHREAD__HAPPENS_AFTER(&self->go);
+	return go == GO_FAIL;
+}
+
+/* The creator's side: the attr's policy, priority and affinity, applied
+ * to the waiting child's tid (as glibc does, from the creator). */
+static int setup_apply(const uthread_attr_t *attr, pid_t tid)
+{
+	if (attr->__inheritsched == UTHREAD_EXPLICIT_SCHED) {
+		struct sched_param sp;
+		int policy;
+
+		/* What the attr leaves unset comes from the creator (glibc's
+		 * collect_default_sched). */
+		memset(&sp, 0, sizeof sp);
+		if (attr->__flags & UTHREAD__ATTR_POLICY_SET) {
+			policy = attr->__policy;
+		} else {
+			policy = sched_getscheduler(0);
+			if (policy < 0)
+				return errno;
+		}
+		if (attr->__flags & UTHREAD__ATTR_PARAM_SET)
+			sp.sched_priority = attr->__priority;
+		else if (sched_getparam(0, &sp) != 0)
+			return errno;
+		if (syscall(SYS_sched_setscheduler, tid, policy, &sp) != 0)
+			return errno;
+	}
+	if (attr->__cpuset &&
+	    syscall(SYS_sched_setaffinity, tid, attr->__cpusetsize, attr->__cpuset) != 0)
+		return errno;
+	return 0;
 }
 
 /*
@@ -70,7 +126,15 @@ static void start(void *arg)
 	                      != UTHREAD__DETACHED);
 	/* Release: uthread_cancel under DRD waits for this (cancel.c). */
 	__atomic_store_n(&self->announced, 1, __ATOMIC_RELEASE);
-	vg_restore_signals(&self->sigmask);
+	if (__builtin_expect(self->setup != 0, 0)) {
+		/* Every signal is blocked (the creator blocked them across the
+		 * clone): no handler runs before the attributes are in force. */
+		if ((self->setup & SETUP_WAIT) && setup_wait(self))
+			uthread__end(NULL);
+		sigmask_set(&self->sigmask, NULL);
+	} else {
+		vg_restore_signals(&self->sigmask);
+	}
 	/*
 	 * Where glibc's pthread_exit (called by the start routine or anything
 	 * it calls) unwinds the stack to, as in glibc's own start_thread: the
@@ -96,14 +160,16 @@ static void start(void *arg)
 	uthread__end(uthread__tcb_exit_value());
 }
 
-int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
-                   void *(*start_routine)(void *), void *arg)
+static inline __attribute__((__always_inline__)) int
+create(uthread_t *thread, const uthread_attr_t *attr,
+       void *(*start_routine)(void *), void *arg)
 {
 	struct uthread *t;
 	struct uthread__block *b;
 	uthread_t handle;
 	int detached, r;
 	long tid;
+	uint32_t setup;
 
 	if (!thread || !start_routine || (attr && !uthread__attr_valid(attr)))
 		return EINVAL;
@@ -111,6 +177,15 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	if (r)
 		return r;
 	detached = attr && attr->__detachstate == UTHREAD_CREATE_DETACHED;
+	setup = 0;
+	if (attr) {
+		if (attr->__flags & UTHREAD__ATTR_SIGMASK_SET)
+			setup |= SETUP_MASK;
+		if (attr->__inheritsched == UTHREAD_EXPLICIT_SCHED || attr->__cpuset)
+			setup |= SETUP_WAIT | SETUP_MASK;
+		if (attr->__inheritsched == UTHREAD_EXPLICIT_SCHED)
+			setup |= UTHREAD__SETUP_EXPLICIT;
+	}
 
 	t = uthread__desc_alloc();
 	if (!t)
@@ -130,6 +205,8 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	 * reads them, atomically. */
 	UTHREAD__IGNORE(uthread__tcb_tid(b->tp), sizeof(int));
 	UTHREAD__IGNORE(&t->tid, sizeof t->tid);
+	/* A futex word, touched only atomically (the child's start()). */
+	UTHREAD__IGNORE(&t->go, sizeof t->go);
 	t->blk = b;
 	t->vg_id = b->tp;
 	t->pd = b->tp;
@@ -140,6 +217,9 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	t->start = start_routine;
 	t->arg = arg;
 	t->result = NULL;
+	t->setup = setup;
+	/* Relaxed: clone orders it before the child's first load. */
+	__atomic_store_n(&t->go, 0, __ATOMIC_RELAXED);
 	/*
 	 * Release: the child (and any joiner holding the handle) sees the
 	 * fields above once it sees the new state.  The handle is taken now:
@@ -158,8 +238,26 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	/* The parent's copy of its mask is local: a detached child may end
 	 * and free t before clone returns here. */
 	uint64_t old_mask = 0;
-	vg_block_signals(&old_mask);
-	t->sigmask = old_mask;
+	if (setup) {
+		/*
+		 * Every signal blocked across the clone, so the child runs no
+		 * handler before start() has installed the attr's mask (or,
+		 * once its scheduling is applied, ours).  The kernel's sigset is
+		 * the first 8 bytes of sigset_t.
+		 */
+		static const uint64_t all = ~(uint64_t)0;
+		uint64_t want;
+
+		sigmask_set(&all, &old_mask);
+		if (attr->__flags & UTHREAD__ATTR_SIGMASK_SET)
+			memcpy(&want, &attr->__sigmask, sizeof want);
+		else
+			want = old_mask;
+		t->sigmask = want;
+	} else {
+		vg_block_signals(&old_mask);
+		t->sigmask = old_mask;
+	}
 	/*
 	 * The TCB's tid word is what join sleeps on and the kernel clears at
 	 * exit (CLONE_CHILD_CLEARTID).  The kernel also writes the new tid
@@ -182,7 +280,10 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 	if (tid < 0)
 		uthread__books_del(b->tp);
 	uthread__books_unlock();
-	vg_restore_signals(&old_mask);
+	if (setup)
+		sigmask_set(&old_mask, NULL);
+	else
+		vg_restore_signals(&old_mask);
 	if (tid < 0) {
 		/* No thread ran: the word must read "ended" for the cache. */
 		*uthread__tcb_tid(b->tp) = 0;
@@ -195,6 +296,46 @@ int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
 		return tid == -ENOMEM || tid == -EAGAIN ? EAGAIN : (int)-tid;
 	}
 	uthread__desc_set_tid(t, (uint32_t)(handle >> 32), (pid_t)tid);
+	if (setup & SETUP_WAIT) {
+		/* The child waits in start(): its tid is its own until we let
+		 * it go, and nobody else has its handle yet. */
+		r = setup_apply(attr, (pid_t)tid);
+		if (r)
+			/* Refused: the child ends detached, freeing itself, and
+			 * the caller gets no handle.  Release: with go below. */
+			__atomic_store_n(&t->word,
+			                 UTHREAD__WORD((uint32_t)(handle >> 32),
+			                               UTHREAD__DETACHED),
+			                 __ATOMIC_RELEASE);
+		UTHREAD__HAPPENS_BEFORE(&t->go);
+		/* Release: the child reads the state above once it sees go. */
+		__atomic_store_n(&t->go, r ? GO_FAIL : GO_RUN, __ATOMIC_RELEASE);
+		/* The slot may be free (even reused) by now: a descriptor is
+		 * never unmapped, and a waiter on go re-checks it, so a late
+		 * wake is harmless. */
+		(void)uthread__futex_wake(&t->go, 1, 1);
+		if (r)
+			return r;
+	}
 	*thread = handle;
 	return 0;
+}
+
+int uthread_create(uthread_t *thread, const uthread_attr_t *attr,
+                   void *(*start_routine)(void *), void *arg)
+{
+	/* Relaxed: a create racing with setattr_default_np may see either
+	 * defaults; uthread__attr_default reads them under its lock. */
+	if (!attr && __builtin_expect(__atomic_load_n(&uthread__attr_default_set,
+	                                               __ATOMIC_RELAXED), 0)) {
+		uthread_attr_t copy;
+		int r = uthread__attr_default(&copy);
+
+		if (r)
+			return r;
+		r = create(thread, &copy, start_routine, arg);
+		free(copy.__cpuset);
+		return r;
+	}
+	return create(thread, attr, start_routine, arg);
 }

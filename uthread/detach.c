@@ -19,14 +19,18 @@ int uthread_detach(uthread_t thread)
 	 * Competing parties: the thread's own exit (JOINABLE -> EXITED) and a
 	 * joiner (-> JOINING).  If we move JOINABLE -> DETACHED first, the
 	 * thread frees itself; if it already reached EXITED, we reclaim it as
-	 * a join would; a joiner that won makes us answer EINVAL.
+	 * a join would; a joiner that won makes us answer EINVAL.  The main
+ * thread has its own join state (mainjoin.c).
 	 */
 	w = __atomic_load_n(&t->word, __ATOMIC_ACQUIRE);
 	for (;;) {
 		int st = UTHREAD__WORD_STATE(w);
 		int next;
-		if (UTHREAD__WORD_GEN(w) != gen)
-			return EINVAL;
+		if (UTHREAD__WORD_GEN(w) != gen || st == UTHREAD__FREE ||
+		    st == UTHREAD__ENDING)
+			return ESRCH; /* joined, or ended detached or foreign */
+		if (st == UTHREAD__MAIN)
+			return uthread__main_detach();
 		if (st == UTHREAD__JOINABLE)
 			next = UTHREAD__DETACHED;
 		else if (st == UTHREAD__EXITED)

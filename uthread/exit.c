@@ -90,6 +90,9 @@ void uthread_exit(void *retval)
 		 * next caller starts it over (glibc's pthread_once does too). */
 		uthread__once_abandon_all();
 		uthread__keys_run_destructors();
+		/* A joiner of main gets the value now, not when every
+		 * uthread (the joiner among them) has ended. */
+		uthread__main_exited(retval);
 		main_exit(retval);
 	}
 	pthread_exit(retval);

@@ -216,6 +216,7 @@ static void child(void)
 	uthread__registry_atfork_child();
 	uthread__stack_atfork_child();
 	uthread__live_atfork_child();
+	uthread__attr_atfork_child();
 	uthread__registry_each_other(forget_parent_thread);
 	/* A forking uthread's block, which glibc's fork handling put on its
 	 * list of glibc-allocated stacks, goes back to the user-stack list. */

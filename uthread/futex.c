@@ -65,18 +65,25 @@ int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr
 	return errno == EAGAIN ? EAGAIN : EINVAL; /* EAGAIN: *addr != val */
 }
 
-int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime,
-                           int private)
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13 /* Linux 5.14: FUTEX_LOCK_PI on a chosen clock */
+#endif
+
+int uthread__futex_lock_pi(uint32_t *addr, clockid_t clockid,
+                           const struct timespec *abstime, int private)
 {
 	static const struct timespec epoch = { 0, 0 };
+	/* FUTEX_LOCK_PI measures on CLOCK_REALTIME only; FUTEX_LOCK_PI2
+	 * without FUTEX_CLOCK_REALTIME measures on CLOCK_MONOTONIC.  Only a
+	 * monotonic deadline needs the newer operation (as in glibc). */
+	int op = abstime && clockid == CLOCK_MONOTONIC ? FUTEX_LOCK_PI2 : FUTEX_LOCK_PI;
 
 	/* The kernel rejects a negative time as invalid; it has simply passed:
 	 * try once, then time out. */
 	if (abstime && abstime->tv_sec < 0)
 		abstime = &epoch;
 	for (;;) {
-		if (syscall(SYS_futex, addr,
-		            FUTEX_LOCK_PI | (private ? FUTEX_PRIVATE_FLAG : 0), 0,
+		if (syscall(SYS_futex, addr, op | (private ? FUTEX_PRIVATE_FLAG : 0), 0,
 		            abstime, NULL, 0) == 0)
 			return 0;
 		switch (errno) {
@@ -84,6 +91,7 @@ int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime,
 		case EAGAIN:    continue;         /* owner exiting: try again */
 		case ETIMEDOUT: return ETIMEDOUT;
 		case EDEADLK:   return EDEADLK;   /* the word already holds our tid */
+		case ENOSYS:    return op == FUTEX_LOCK_PI2 ? EINVAL : ENOSYS; /* no LOCK_PI2: the clock is unsupported */
 		default:        return errno;     /* EINVAL, ENOMEM, ENOSYS, EPERM */
 		}
 	}

@@ -39,12 +39,14 @@ int uthread__futex_requeue(const uint32_t *addr, int nwake, const uint32_t *addr
 /*
  * Priority-inheritance lock of a word holding the owner's tid: the kernel
  * queues us, boosts the owner, and hands the word over with our tid in it.
- * abstime: NULL or an absolute CLOCK_REALTIME time.  Returns 0,
+ * abstime: NULL or an absolute time on clockid.  CLOCK_REALTIME uses
+ * FUTEX_LOCK_PI; CLOCK_MONOTONIC needs FUTEX_LOCK_PI2 (Linux 5.14), and a
+ * kernel without it answers EINVAL, as glibc 2.36 does.  Returns 0,
  * ETIMEDOUT, EDEADLK (we own it already), or another error number from the
  * kernel (EINVAL for a corrupted word).  Retries by itself after EINTR.
  */
-int uthread__futex_lock_pi(uint32_t *addr, const struct timespec *abstime,
-                           int private) UTHREAD__HIDDEN;
+int uthread__futex_lock_pi(uint32_t *addr, clockid_t clockid,
+                           const struct timespec *abstime, int private) UTHREAD__HIDDEN;
 
 /* Hand a PI word to its highest-priority waiter.  0 or EPERM (not ours).
  * private: as for uthread__futex_wait (0 for a process-shared mutex). */

@@ -17,10 +17,8 @@ int uthread_gettid(uthread_t thread, pid_t *tid)
 	if (!t)
 		return ESRCH;
 	id = uthread__desc_tid(t, gen);
-	if (id < 0)
-		return EINVAL; /* stale handle */
-	if (id == 0)
-		return ESRCH;  /* ended, not yet joined */
+	if (id <= 0)
+		return ESRCH; /* joined, ended detached, or ended not yet joined */
 	*tid = id;
 	return 0;
 }

@@ -75,7 +75,17 @@ struct uthread {
 	void *(*start)(void *);
 	void *arg;
 	void *result;
-	uint64_t sigmask;             /* under valgrind: creator's mask, restored in the child */
+	uint64_t sigmask;             /* the mask start() installs (setup), or valgrind's */
+	/*
+	 * What start() must do before the start routine (create.c): 0 on the
+	 * common path; UTHREAD__SETUP_MASK: install sigmask;
+	 * UTHREAD__SETUP_WAIT: wait until go is nonzero (the creator applies
+	 * scheduling and affinity), and end at once if it is UTHREAD__GO_FAIL.
+	 * UTHREAD__SETUP_EXPLICIT: created with UTHREAD_EXPLICIT_SCHED (for
+	 * uthread_getattr_np).  Written before the clone, fixed after.
+	 */
+	uint32_t setup;
+	uint32_t go;                  /* futex word, see setup */
 	/*
 	 * malloc's per-thread state (arena, tcache) of a thread that ended,
 	 * carried by the free slot until the next thread takes the slot.  glibc
@@ -182,6 +192,13 @@ void uthread__end(void *retval) UTHREAD__HIDDEN __attribute__((__noreturn__));
 /* join.c: wait for a thread and free what it left (join and late detach). */
 void uthread__reclaim(struct uthread *t, void **retval) UTHREAD__HIDDEN;
 
+/* mainjoin.c: the main thread's join state.  join and detach of main,
+ * and main's uthread_exit, which publishes its value first. */
+int uthread__main_join(void **retval, int block, clockid_t clockid,
+                       const struct timespec *abstime) UTHREAD__HIDDEN;
+int uthread__main_detach(void) UTHREAD__HIDDEN;
+void uthread__main_exited(void *retval) UTHREAD__HIDDEN;
+
 /* exit.c: the live-thread count that uthread_exit() in main waits on. */
 void uthread__live_inc(void) UTHREAD__HIDDEN;
 void uthread__live_dec(void) UTHREAD__HIDDEN;
@@ -193,5 +210,27 @@ void uthread__keys_run_destructors(void) UTHREAD__HIDDEN;
 /* attr.c */
 #define UTHREAD__ATTR_MAGIC 0x75746872u /* "uthr" */
 int uthread__attr_valid(const uthread_attr_t *a) UTHREAD__HIDDEN;
+/* struct uthread's setup bits (create.c, getattr.c). */
+#define UTHREAD__SETUP_MASK     1u
+#define UTHREAD__SETUP_WAIT     2u
+#define UTHREAD__SETUP_EXPLICIT 4u
+
+/* attr->__flags: what was set explicitly (attrsched.c, attrnp.c). */
+#define UTHREAD__ATTR_POLICY_SET  1
+#define UTHREAD__ATTR_PARAM_SET   2
+#define UTHREAD__ATTR_SIGMASK_SET 4
+
+/* attrnp.c: nonzero once uthread_setattr_default_np was called; then
+ * uthread__attr_default makes a copy of the defaults (destroy it) for a
+ * NULL attr given to uthread_create. */
+extern uint32_t uthread__attr_default_set UTHREAD__HIDDEN;
+int uthread__attr_default(uthread_attr_t *copy) UTHREAD__HIDDEN;
+void uthread__attr_atfork_child(void) UTHREAD__HIDDEN;
+
+/* sched.c: call fn(tid, arg) with thread's tid, the thread held from
+ * ending (and its tid from going to a newer thread) until fn returns.
+ * ESRCH if the thread has ended, is stale or was never valid. */
+int uthread__with_tid(uthread_t thread, int (*fn)(pid_t tid, void *arg),
+                      void *arg) UTHREAD__HIDDEN;
 
 #endif

@@ -40,7 +40,8 @@ static int bad_time(const struct timespec *ts)
  * instructions is usually over before the budget is.  Give up early if
  * the word says someone already sleeps: queue behind them.
  */
-static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
+static int plain_lock_slow(uthread_mutex_t *m, clockid_t clockid,
+                           const struct timespec *abstime)
 {
 	struct uthread__backoff b = uthread__backoff_start(&m->__spin);
 	int private = uthread__mutex_private(m->__kind); /* read once, slow path only */
@@ -64,7 +65,7 @@ static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
 	 * at unlock, never a lost one.  Acquire: the holder's writes are ours.
 	 */
 	while (__atomic_exchange_n(&m->__lock, 2, __ATOMIC_ACQUIRE) != 0) {
-		int r = uthread__futex_wait(&m->__lock, 2, private, CLOCK_REALTIME, abstime);
+		int r = uthread__futex_wait(&m->__lock, 2, private, clockid, abstime);
 		if (r == ETIMEDOUT)
 			return ETIMEDOUT;
 		/* 0, EAGAIN (word changed), EINTR (a handler ran): try again. */
@@ -72,7 +73,8 @@ static int plain_lock_slow(uthread_mutex_t *m, const struct timespec *abstime)
 	return 0;
 }
 
-static int plain_lock(uthread_mutex_t *m, const struct timespec *abstime, int try)
+static int plain_lock(uthread_mutex_t *m, clockid_t clockid,
+                      const struct timespec *abstime, int try)
 {
 	uint32_t e = 0;
 
@@ -80,7 +82,7 @@ static int plain_lock(uthread_mutex_t *m, const struct timespec *abstime, int tr
 	if (__atomic_compare_exchange_n(&m->__lock, &e, 1, 0, __ATOMIC_ACQUIRE,
 	                                __ATOMIC_RELAXED))
 		return 0;
-	return try ? EBUSY : plain_lock_slow(m, abstime);
+	return try ? EBUSY : plain_lock_slow(m, clockid, abstime);
 }
 
 static void plain_unlock(uthread_mutex_t *m, int private)
@@ -92,17 +94,37 @@ static void plain_unlock(uthread_mutex_t *m, int private)
 		uthread__futex_wake(&m->__lock, 1, private);
 }
 
-static int pi_lock(uthread_mutex_t *m, pid_t tid, const struct timespec *abstime,
-                   int try)
+/*
+ * A normal mutex relocked by its owner deadlocks, as POSIX says (the
+ * kernel's EDEADLK for a PI word is not ours to pass on): sleep on a word
+ * nobody wakes until abstime passes, for ever without one.  As glibc.
+ */
+static int deadlock(clockid_t clockid, const struct timespec *abstime)
+{
+	const uint32_t never = 0;
+
+	while (uthread__futex_wait(&never, 0, 1, clockid, abstime) != ETIMEDOUT)
+		; /* 0, EINTR: nobody can have woken us for a reason; sleep on */
+	return ETIMEDOUT;
+}
+
+static int pi_lock(uthread_mutex_t *m, pid_t tid, clockid_t clockid,
+                   const struct timespec *abstime, int try)
 {
 	uint32_t e = 0;
+	int r;
 
 	/* Acquire, as plain_lock.  The word holds the owner's tid. */
 	if (__atomic_compare_exchange_n(&m->__lock, &e, (uint32_t)tid, 0,
 	                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
-	return try ? EBUSY : uthread__futex_lock_pi(&m->__lock, abstime,
-	                                            uthread__mutex_private(m->__kind));
+	if (try)
+		return EBUSY;
+	r = uthread__futex_lock_pi(&m->__lock, clockid, abstime,
+	                           uthread__mutex_private(m->__kind));
+	/* Only a normal mutex gets here held by us (lock_any answered the
+	 * checked types). */
+	return r == EDEADLK ? deadlock(clockid, abstime) : r;
 }
 
 static int pi_unlock(uthread_mutex_t *m, pid_t tid)
@@ -148,7 +170,8 @@ static void now_owned(uthread_mutex_t *m, int kind, pid_t tid, unsigned depth)
 
 /* Every type and protocol; the normal non-PI fast path is inlined in
  * uthread_mutex_lock below. */
-static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
+static int lock_any(uthread_mutex_t *m, clockid_t clockid,
+                    const struct timespec *abstime, int try)
 {
 	int kind = m->__kind, type = kind & UTHREAD__MUTEX_TYPE_MASK, r;
 	pid_t tid = 0;
@@ -165,19 +188,21 @@ static int lock_any(uthread_mutex_t *m, const struct timespec *abstime, int try)
 				m->__count++;
 				return 0;
 			}
-			if (type == UTHREAD_MUTEX_ERRORCHECK || (kind & TID_WORD))
+			if (type == UTHREAD_MUTEX_ERRORCHECK)
 				return try ? EBUSY : EDEADLK;
+			/* Normal: a try answers EBUSY below, a lock deadlocks
+			 * (POSIX), even though the word names us. */
 		}
 	}
 	if ((kind & UTHREAD__MUTEX_PP) &&
 	    (r = uthread__pp_enter(uthread__mutex_ceiling(kind))) != 0)
 		return r; /* above the ceiling, or the raise was refused */
 	if (kind & UTHREAD__MUTEX_ROBUST)
-		r = uthread__robust_lock(m, tid, abstime, try);
+		r = uthread__robust_lock(m, tid, clockid, abstime, try);
 	else if (kind & UTHREAD__MUTEX_PI)
-		r = pi_lock(m, tid, abstime, try);
+		r = pi_lock(m, tid, clockid, abstime, try);
 	else
-		r = plain_lock(m, abstime, try);
+		r = plain_lock(m, clockid, abstime, try);
 	if (r && r != EOWNERDEAD) {
 		if (kind & UTHREAD__MUTEX_PP)
 			uthread__pp_leave();
@@ -194,26 +219,36 @@ int uthread_mutex_lock(uthread_mutex_t *m)
 	if (!m)
 		return EINVAL;
 	if (m->__kind != 0)
-		return lock_any(m, NULL, 0);
+		return lock_any(m, CLOCK_REALTIME, NULL, 0);
 	UTHREAD__IGNORE(m, 3 * sizeof(int));
 	/* Acquire: what the previous owner wrote is visible to us. */
 	if (!__atomic_compare_exchange_n(&m->__lock, &e, 1, 0, __ATOMIC_ACQUIRE,
 	                                 __ATOMIC_RELAXED))
-		(void)plain_lock_slow(m, NULL); /* no timeout: cannot fail */
+		(void)plain_lock_slow(m, CLOCK_REALTIME, NULL); /* no timeout: cannot fail */
 	acquired(m);
 	return 0;
 }
 
 int uthread_mutex_trylock(uthread_mutex_t *m)
 {
-	return m ? lock_any(m, NULL, 1) : EINVAL;
+	return m ? lock_any(m, CLOCK_REALTIME, NULL, 1) : EINVAL;
+}
+
+int uthread_mutex_clocklock(uthread_mutex_t *m, clockid_t clockid,
+                            const struct timespec *abstime)
+{
+	/* The clock first, as glibc; then abstime, checked even when m is
+	 * free (POSIX allows either). */
+	if (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (!m || bad_time(abstime))
+		return EINVAL;
+	return lock_any(m, clockid, abstime, 0);
 }
 
 int uthread_mutex_timedlock(uthread_mutex_t *m, const struct timespec *abstime)
 {
-	if (!m || bad_time(abstime))
-		return EINVAL;
-	return lock_any(m, abstime, 0);
+	return uthread_mutex_clocklock(m, CLOCK_REALTIME, abstime);
 }
 
 /* Ownership check and recursion for the checked types; 1: fully released. */
@@ -301,11 +336,11 @@ int uthread__mutex_relock_after_wait(uthread_mutex_t *m, unsigned depth)
 
 	if (kind & UTHREAD__MUTEX_ROBUST) {
 		/* Broadcast wakes robust waiters instead of requeueing them. */
-		r = uthread__robust_lock(m, tid, NULL, 0);
+		r = uthread__robust_lock(m, tid, CLOCK_REALTIME, NULL, 0);
 		if (r && r != EOWNERDEAD)
 			return r; /* ENOTRECOVERABLE: not held */
 	} else if (kind & UTHREAD__MUTEX_PI) {
-		(void)pi_lock(m, tid, NULL, 0); /* no timeout, not ours: succeeds */
+		(void)pi_lock(m, tid, CLOCK_REALTIME, NULL, 0); /* no timeout, not ours: succeeds */
 	} else {
 		/*
 		 * Always take it as contended (2): threads a broadcast requeued

@@ -52,7 +52,7 @@ static inline int uthread__mutex_ceiling(int kind)
 /* robust.c: the robust protocol (word = owner tid | FUTEX_WAITERS |
  * FUTEX_OWNER_DIED, the mutex on its owner's kernel-known list). */
 int uthread__robust_supported(void) UTHREAD__HIDDEN;
-int uthread__robust_lock(uthread_mutex_t *m, pid_t tid,
+int uthread__robust_lock(uthread_mutex_t *m, pid_t tid, clockid_t clockid,
                          const struct timespec *abstime, int try) UTHREAD__HIDDEN;
 void uthread__robust_unlock(uthread_mutex_t *m) UTHREAD__HIDDEN;
 

@@ -90,9 +90,11 @@ int uthread__robust_supported(void)
 
 /*
  * Lock: 0, EOWNERDEAD (locked), ENOTRECOVERABLE, EBUSY (try), ETIMEDOUT.
- * The caller has checked for a relock by the owner.
+ * The caller has answered a relock by the owner, but for a normal mutex:
+ * that one finds its own tid in the word and sleeps until abstime, a
+ * deadlock as POSIX says.
  */
-int uthread__robust_lock(uthread_mutex_t *m, pid_t tid,
+int uthread__robust_lock(uthread_mutex_t *m, pid_t tid, clockid_t clockid,
                          const struct timespec *abstime, int try)
 {
 	void **head = uthread__robust_head();
@@ -133,7 +135,7 @@ int uthread__robust_lock(uthread_mutex_t *m, pid_t tid,
 			continue;
 		/* Shared (not private): the kernel's wake at an owner's death
 		 * is a shared one, and would miss a private sleeper. */
-		r = uthread__futex_wait(&m->__lock, v | FUTEX_WAITERS, 0, CLOCK_REALTIME,
+		r = uthread__futex_wait(&m->__lock, v | FUTEX_WAITERS, 0, clockid,
 		                        abstime);
 		if (r == ETIMEDOUT)
 			break;

@@ -105,7 +105,8 @@ static uint32_t drop_reader(uthread_rwlock_t *rw)
 	return s;
 }
 
-static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
+static int rdlock(uthread_rwlock_t *rw, clockid_t clockid,
+                  const struct timespec *abstime, int try)
 {
 	uint32_t s;
 	int spun = 0;
@@ -146,7 +147,7 @@ static int rdlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 		                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			continue;
 		int r = uthread__futex_wait(&rw->__state, s | READERS_WAITING, priv(rw),
-		                            CLOCK_REALTIME, abstime);
+		                            clockid, abstime);
 		if (r == ETIMEDOUT)
 			return ETIMEDOUT;
 		s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
@@ -180,7 +181,8 @@ static void writer_gave_up(uthread_rwlock_t *rw)
 		uthread__futex_wake(&rw->__state, INT_MAX, priv(rw));
 }
 
-static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
+static int wrlock(uthread_rwlock_t *rw, clockid_t clockid,
+                  const struct timespec *abstime, int try)
 {
 	uint32_t s = 0;
 
@@ -228,7 +230,7 @@ static int wrlock(uthread_rwlock_t *rw, const struct timespec *abstime, int try)
 			if ((s & HELD) == 0 || !(s & WRITERS_WAITING))
 				continue;
 			int r = uthread__futex_wait(&rw->__writer_seq, seq, priv(rw),
-			                            CLOCK_REALTIME, abstime);
+			                            clockid, abstime);
 			if (r == ETIMEDOUT) {
 				writer_gave_up(rw);
 				return ETIMEDOUT;
@@ -310,32 +312,52 @@ int uthread_rwlock_unlock(uthread_rwlock_t *rw)
 
 int uthread_rwlock_rdlock(uthread_rwlock_t *rw)
 {
-	return rw ? rdlock(rw, NULL, 0) : EINVAL;
+	return rw ? rdlock(rw, CLOCK_REALTIME, NULL, 0) : EINVAL;
 }
 
 int uthread_rwlock_tryrdlock(uthread_rwlock_t *rw)
 {
-	return rw ? rdlock(rw, NULL, 1) : EINVAL;
+	return rw ? rdlock(rw, CLOCK_REALTIME, NULL, 1) : EINVAL;
+}
+
+/* glibc 2.36 takes these two clocks for every clock-aware wait. */
+static int bad_clock(clockid_t clockid)
+{
+	return clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC;
+}
+
+int uthread_rwlock_clockrdlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime)
+{
+	return !rw || bad_clock(clockid) || bad_time(abstime) ? EINVAL
+	                                                      : rdlock(rw, clockid, abstime, 0);
 }
 
 int uthread_rwlock_timedrdlock(uthread_rwlock_t *rw, const struct timespec *abstime)
 {
-	return !rw || bad_time(abstime) ? EINVAL : rdlock(rw, abstime, 0);
+	return uthread_rwlock_clockrdlock(rw, CLOCK_REALTIME, abstime);
 }
 
 int uthread_rwlock_wrlock(uthread_rwlock_t *rw)
 {
-	return rw ? wrlock(rw, NULL, 0) : EINVAL;
+	return rw ? wrlock(rw, CLOCK_REALTIME, NULL, 0) : EINVAL;
 }
 
 int uthread_rwlock_trywrlock(uthread_rwlock_t *rw)
 {
-	return rw ? wrlock(rw, NULL, 1) : EINVAL;
+	return rw ? wrlock(rw, CLOCK_REALTIME, NULL, 1) : EINVAL;
+}
+
+int uthread_rwlock_clockwrlock(uthread_rwlock_t *rw, clockid_t clockid,
+                               const struct timespec *abstime)
+{
+	return !rw || bad_clock(clockid) || bad_time(abstime) ? EINVAL
+	                                                      : wrlock(rw, clockid, abstime, 0);
 }
 
 int uthread_rwlock_timedwrlock(uthread_rwlock_t *rw, const struct timespec *abstime)
 {
-	return !rw || bad_time(abstime) ? EINVAL : wrlock(rw, abstime, 0);
+	return uthread_rwlock_clockwrlock(rw, CLOCK_REALTIME, abstime);
 }
 
 int uthread_rwlock_init(uthread_rwlock_t *rw, const uthread_rwlockattr_t *attr)

@@ -65,20 +65,28 @@ static int try_take(uthread_sem_t *sem)
 	return 0;
 }
 
+/* A wait that a signal handler ended (EINTR): as after a cancel, a wake-up
+ * it may have been meant for goes to another waiter. */
+static void pass_on_wake(uthread_sem_t *sem)
+{
+	/* Relaxed: a spare wake-up only makes a waiter look again. */
+	if (COUNT(__atomic_load_n(&sem->__value, __ATOMIC_RELAXED)) > 0)
+		uthread__futex_wake(&sem->__value, 1, !sem->__shared);
+}
+
 /* A waiter cancelled while it slept: a post's wake-up it may have got
  * goes to another waiter, and it is counted out. */
 static void wait_cancelled(void *arg)
 {
 	uthread_sem_t *sem = arg;
 
-	/* Relaxed: a spare wake-up only makes a waiter look again. */
-	if (COUNT(__atomic_load_n(&sem->__value, __ATOMIC_RELAXED)) > 0)
-		uthread__futex_wake(&sem->__value, 1, !sem->__shared);
+	pass_on_wake(sem);
 	/* Release: as on the normal way out (destroy may follow). */
 	__atomic_fetch_sub(&sem->__waiters, 1, __ATOMIC_RELEASE);
 }
 
-static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
+static int wait_common(uthread_sem_t *sem, clockid_t clockid,
+                       const struct timespec *abstime)
 {
 	int r = 0;
 
@@ -108,7 +116,7 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 		pthread_cleanup_push(wait_cancelled, sem);
 		int old = uthread__cancel_async_begin();
 		r = uthread__futex_wait(&sem->__value, SLEEPERS, !sem->__shared,
-		                        CLOCK_REALTIME, abstime);
+		                        clockid, abstime);
 		uthread__cancel_async_end(old);
 		pthread_cleanup_pop(0);
 		if (r == ETIMEDOUT) {
@@ -116,7 +124,17 @@ static int wait_common(uthread_sem_t *sem, const struct timespec *abstime)
 			r = try_take(sem) ? 0 : ETIMEDOUT;
 			break;
 		}
-		r = 0; /* woken, EAGAIN, or EINTR (handlers do not end the wait) */
+		if (r == EINTR) {
+			/*
+			 * A handler ran and the kernel did not restart the wait:
+			 * always with a deadline, and without one unless the
+			 * handler has SA_RESTART.  glibc's sem_wait then fails
+			 * with EINTR, without another look; so do we.
+			 */
+			pass_on_wake(sem);
+			break;
+		}
+		r = 0; /* woken or EAGAIN: look again */
 	}
 	/* Release: destroy's acquire load sees us gone only after we are
 	 * done with the semaphore. */
@@ -130,15 +148,29 @@ taken:
 
 int uthread_sem_wait(uthread_sem_t *sem)
 {
-	return valid(sem) ? wait_common(sem, NULL) : EINVAL;
+	return valid(sem) ? wait_common(sem, CLOCK_REALTIME, NULL) : EINVAL;
+}
+
+static int timed_wait(uthread_sem_t *sem, clockid_t clockid,
+                      const struct timespec *abstime)
+{
+	/* The clocks futex(2) can measure a deadline on, as glibc's. */
+	if (!valid(sem) || !abstime || abstime->tv_nsec < 0 ||
+	    abstime->tv_nsec >= 1000000000L ||
+	    (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC))
+		return EINVAL;
+	return wait_common(sem, clockid, abstime);
 }
 
 int uthread_sem_timedwait(uthread_sem_t *sem, const struct timespec *abstime)
 {
-	if (!valid(sem) || !abstime || abstime->tv_nsec < 0 ||
-	    abstime->tv_nsec >= 1000000000L)
-		return EINVAL;
-	return wait_common(sem, abstime);
+	return timed_wait(sem, CLOCK_REALTIME, abstime);
+}
+
+int uthread_sem_clockwait(uthread_sem_t *sem, clockid_t clockid,
+                          const struct timespec *abstime)
+{
+	return timed_wait(sem, clockid, abstime);
 }
 
 int uthread_sem_trywait(uthread_sem_t *sem)

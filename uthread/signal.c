@@ -48,9 +48,12 @@ int uthread_kill(uthread_t thread, int sig)
 	uint64_t all = ~(uint64_t)0, old;
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
 	uthread__lock(&t->exit_lock);
-	r = uthread_gettid(thread, &tid);
-	/* tgkill, not tkill: a tid reused by another process is not hit. */
-	if (r == 0 && syscall(SYS_tgkill, getpid(), tid, sig) != 0)
+	tid = uthread__desc_tid(t, gen);
+	/* Ended but not joined: its ID is still valid, the signal goes
+	 * nowhere (glibc 2.34 and later answer 0 too).  Joined: ESRCH.
+	 * tgkill, not tkill: a tid reused by another process is not hit. */
+	r = tid < 0 ? ESRCH : 0;
+	if (tid > 0 && syscall(SYS_tgkill, getpid(), tid, sig) != 0)
 		r = errno;
 	uthread__unlock(&t->exit_lock);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(uint64_t));
