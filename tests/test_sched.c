@@ -263,6 +263,76 @@ static void a_refused_create_returns_the_error_and_leaves_nothing(void **state)
 	assert_ptr_equal(ret, (void *)7);
 }
 
+/*
+ * Regression: a create with a signal mask or affinity blocked every
+ * signal, glibc's SIGSETXID too, then waited for glibc's stack-list lock,
+ * which a set*id() call holds while it waits for every listed thread to
+ * answer that signal: both waited for ever (a refused child, on its way
+ * out through the same lock, too).  In a child, with an alarm for a hang.
+ */
+static int setxid_stop;
+
+static void *setuid_in_a_loop(void *arg)
+{
+	(void)arg;
+	while (!tu_get(&setxid_stop))
+		if (setuid(getuid()) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+static int create_with_attrs_during_setuid(void *arg)
+{
+	uthread_attr_t masked, refused;
+	uthread_t setter, t;
+	sigset_t set;
+	cpu_set_t *none;
+	size_t size = CPU_ALLOC_SIZE(8192);
+	void *ret;
+	long long end = tu_deadline_ms(tu_on_valgrind() ? 3000 : 1500);
+	int n = 0;
+
+	(void)arg;
+	alarm(60);
+	none = CPU_ALLOC(8192);
+	if (!none)
+		return 2;
+	CPU_ZERO_S(size, none);
+	CPU_SET_S(8191, size, none);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	if (uthread_attr_init(&masked) || uthread_attr_setsigmask_np(&masked, &set) ||
+	    uthread_attr_init(&refused) ||
+	    uthread_attr_setaffinity_np(&refused, size, none))
+		return 3;
+	CPU_FREE(none);
+	if (uthread_create(&setter, NULL, setuid_in_a_loop, NULL))
+		return 4;
+	while (tu_now_ms() < end) {
+		if (uthread_create(&t, &masked, count_and_return, NULL) ||
+		    uthread_join(t, NULL))
+			return 5;
+		if (uthread_create(&t, &refused, count_and_return, NULL) != EINVAL)
+			return 6;
+		n++;
+	}
+	tu_set(&setxid_stop, 1);
+	if (uthread_join(setter, &ret) || ret)
+		return 7;
+	return n > 0 ? 0 : 8;
+}
+
+static void creates_with_attributes_never_deadlock_against_setuid(void **state)
+{
+	int st;
+
+	(void)state;
+	st = tu_in_child(create_with_attrs_during_setuid, NULL);
+	assert_false(WIFSIGNALED(st)); /* SIGALRM: the deadlock */
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* In a child that has lost every privilege: SCHED_FIFO is refused. */
 static int fifo_unprivileged(void *arg)
 {
@@ -756,6 +826,7 @@ int main(void)
 		cmocka_unit_test(attr_sched_setters_check_their_values),
 		cmocka_unit_test(explicit_scheduling_and_affinity_hold_from_the_first_line),
 		cmocka_unit_test(a_refused_create_returns_the_error_and_leaves_nothing),
+		cmocka_unit_test(creates_with_attributes_never_deadlock_against_setuid),
 		cmocka_unit_test(fifo_without_privilege_fails_create_with_eperm),
 		cmocka_unit_test(schedparam_acts_on_the_running_thread),
 		cmocka_unit_test(affinity_acts_on_the_running_thread),

@@ -33,6 +33,17 @@ static long sigmask_set(const uint64_t *set, uint64_t *old)
 	return syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof(uint64_t));
 }
 
+/*
+ * Every signal but glibc's own two (32, SIGCANCEL, and 33, SIGSETXID):
+ * the mask across a clone whose child must run no handler of the
+ * program's before its attributes are in force.  SIGSETXID stays open,
+ * or a set*id() call, which holds glibc's stack-list lock while it
+ * waits for every listed thread to answer its signal, would wait for
+ * ever on a creator waiting for that lock (or on a refused child, on
+ * its way out through the same lock).  Nobody can cancel the child yet.
+ */
+static const uint64_t all_but_libc = ~(uint64_t)0 & ~((uint64_t)3 << 31);
+
 /* Under valgrind only (see start()): every signal blocked across the
  * clone, the old mask kept in *old. */
 static inline void vg_block_signals(uint64_t *old)
@@ -130,7 +141,7 @@ static void start(void *arg)
 		/* Every signal is blocked (the creator blocked them across the
 		 * clone): no handler runs before the attributes are in force. */
 		if ((self->setup & SETUP_WAIT) && setup_wait(self))
-			uthread__end(NULL);
+			uthread__end(NULL); /* glibc's signals open: see all_but_libc */
 		sigmask_set(&self->sigmask, NULL);
 	} else {
 		vg_restore_signals(&self->sigmask);
@@ -245,10 +256,9 @@ create(uthread_t *thread, const uthread_attr_t *attr,
 		 * once its scheduling is applied, ours).  The kernel's sigset is
 		 * the first 8 bytes of sigset_t.
 		 */
-		static const uint64_t all = ~(uint64_t)0;
 		uint64_t want;
 
-		sigmask_set(&all, &old_mask);
+		sigmask_set(&all_but_libc, &old_mask);
 		if (attr->__flags & UTHREAD__ATTR_SIGMASK_SET)
 			memcpy(&want, &attr->__sigmask, sizeof want);
 		else

@@ -226,6 +226,7 @@ struct uthread *uthread__self(void)
 			return NULL;
 		t->tid = tid;
 		t->blk = NULL;
+		t->setup = 0; /* the slot's last uthread may have had some */
 		t->pd = (void *)pthread_self();
 		__atomic_store_n(&t->word,
 		                 UTHREAD__WORD(UTHREAD__WORD_GEN(t->word),
