@@ -40,24 +40,14 @@ struct mapping {
 
 static struct mapping *mappings;
 static uthread__lock_t table_lock = UTHREAD__LOCK_INIT;
-/* This thread holds table_lock: a fork from a signal handler that
- * interrupted it, or nested in a fork handler, must not wait for it. */
-static __thread unsigned holding __attribute__((__tls_model__("initial-exec")));
-/* One bit per fork under way in this thread: did its prepare take it? */
-static __thread unsigned fork_took __attribute__((__tls_model__("initial-exec")));
 
 static void table_lock_take(void)
 {
 	uthread__lock(&table_lock);
-	holding = 1;
-	/* Marked before anything under the lock, for a handler here. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void table_lock_drop(void)
 {
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	holding = 0;
 	uthread__unlock(&table_lock);
 }
 
@@ -128,7 +118,9 @@ static uthread_sem_t *add_mapping(int fd, uthread_sem_t *map, int *err)
 			m->refs = 1;
 			m->sem = sem = map;
 			m->next = mappings;
-			mappings = m;
+			/* Release: a fork child that sees m sees it whole
+			 * (see fork_child). */
+			__atomic_store_n(&mappings, m, __ATOMIC_RELEASE);
 		} else {
 			free(m);
 		}
@@ -301,32 +293,23 @@ int uthread_sem_unlink(const char *name)
 
 /*
  * A fork landing while another thread holds the table lock must not leave
- * it held in the child: prepare takes it.  Unless this thread holds it
- * already (the fork comes from a signal handler that interrupted an open
- * or close, or from a fork handler of an outer fork): then the
- * interrupted holder goes on, and unlocks, in the parent and the child.
+ * it held in the child, where that thread does not exist: the child
+ * starts it afresh.  The table itself is whole at any instant (an entry
+ * goes in, or out, with one store), as glibc's own list of semaphore
+ * mappings, which no fork handler guards either.  No prepare handler:
+ * one holding the lock across the fork would have to tell a fork nested
+ * in a fork handler, or made by a signal handler that interrupted an
+ * open, from the others.
  */
-static void fork_prepare(void)
+static void fork_child(void)
 {
-	unsigned took = !holding;
-
-	if (took)
-		table_lock_take();
-	fork_took = fork_took << 1 | took;
-}
-
-static void fork_done(void)
-{
-	unsigned took = fork_took & 1u;
-
-	fork_took >>= 1;
-	if (took)
-		table_lock_drop();
+	/* Relaxed: the child has one thread, this one. */
+	__atomic_store_n(&table_lock, UTHREAD__LOCK_INIT, __ATOMIC_RELAXED);
 }
 
 __attribute__((__constructor__)) static void install(void)
 {
 	/* Fails only with ENOMEM; then a fork in the middle of an open may
 	 * leave the child's opens waiting. */
-	(void)pthread_atfork(fork_prepare, fork_done, fork_done);
+	(void)pthread_atfork(NULL, NULL, fork_child);
 }
