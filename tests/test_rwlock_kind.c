@@ -97,6 +97,17 @@ static void *take_read(void *p)
 	return uthread_rwlock_unlock(&s->rw) ? (void *)1 : NULL;
 }
 
+static uthread_rwlock_t *timed_read_lock;
+
+static void *timed_read(void *p)
+{
+	int r = uthread_rwlock_clockrdlock(timed_read_lock, CLOCK_MONOTONIC, p);
+
+	if (r == 0)
+		(void)uthread_rwlock_unlock(timed_read_lock);
+	return (void *)(intptr_t)r;
+}
+
 static void join_ok(uthread_t t)
 {
 	void *r = (void *)1;
@@ -169,6 +180,41 @@ static char first_after_a_write_unlock(int kind)
 	return first;
 }
 
+/*
+ * Regression: with reader preference, a reader that timed out left its
+ * READERS_WAITING bit; the next unlock woke "the readers" (nobody) and
+ * not the writer asleep behind them, which then slept on a free lock.
+ */
+static void a_timed_out_reader_does_not_strand_a_sleeping_writer(void **state)
+{
+	struct sides s = { .seq = 0 };
+	struct timespec soon;
+	uthread_t wr;
+	long long end;
+
+	(void)state;
+	init_kind(&s.rw, UTHREAD_RWLOCK_PREFER_READER_NP);
+	timed_read_lock = &s.rw;
+	assert_int_equal(uthread_rwlock_wrlock(&s.rw), 0);
+	/* This thread cannot read-lock: it holds the write lock (EDEADLK),
+	 * so the timed-out reader is another one. */
+	soon = su_deadline(CLOCK_MONOTONIC, 20);
+	uthread_t rd;
+	assert_int_equal(uthread_create(&rd, NULL, timed_read, &soon), 0);
+	void *r = NULL;
+	assert_int_equal(uthread_join(rd, &r), 0);
+	assert_ptr_equal(r, (void *)(intptr_t)ETIMEDOUT);
+	assert_int_equal(uthread_create(&wr, NULL, take_write, &s), 0);
+	assert_int_equal(su_wait_futex_sleep(su_tid(wr), 5000), 1);
+	assert_int_equal(uthread_rwlock_unlock(&s.rw), 0);
+	end = tu_deadline_ms(5000);
+	while (!tu_get(&s.writer_at) && tu_now_ms() < end)
+		tu_sleep_ms(1);
+	assert_int_equal(tu_get(&s.writer_at), 1); /* was: asleep for ever */
+	join_ok(wr);
+	assert_int_equal(uthread_rwlock_destroy(&s.rw), 0);
+}
+
 static void sleeping_readers_go_first_only_with_reader_preference(void **state)
 {
 	(void)state;
@@ -183,6 +229,7 @@ int main(void)
 		cmocka_unit_test(reader_preference_lets_a_reader_in_while_a_writer_waits),
 		cmocka_unit_test(writer_preference_keeps_new_readers_behind_a_waiting_writer),
 		cmocka_unit_test(sleeping_readers_go_first_only_with_reader_preference),
+		cmocka_unit_test(a_timed_out_reader_does_not_strand_a_sleeping_writer),
 	};
 
 	su_watchdog(60);

@@ -279,7 +279,14 @@ static void wake_waiters(uthread_rwlock_t *rw, uint32_t s)
 			                                 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 				continue;
 			/* The state changed, so readers not yet asleep get EAGAIN. */
-			uthread__futex_wake(&rw->__state, INT_MAX, private);
+			if (uthread__futex_wake(&rw->__state, INT_MAX, private) == 0 &&
+			    (s & WRITERS_WAITING)) {
+				/* Reader preference, and the bit was a timed-out
+				 * reader's: nobody read; the writer must not be
+				 * forgotten.  Look again, for it. */
+				s = __atomic_load_n(&rw->__state, __ATOMIC_RELAXED);
+				continue;
+			}
 		}
 		return;
 	}
