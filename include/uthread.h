@@ -113,7 +113,8 @@ int uthread_join(uthread_t thread, void **retval);
 /*
  * uthread_join, but EBUSY at once if thread has not ended yet (nothing
  * changes then).  Not a cancellation point.  Errors as uthread_join, and
- * EBUSY.
+ * EBUSY, which comes first, as with glibc: a running thread is busy even
+ * if it is the caller (not EDEADLK) or detached (not EINVAL).
  */
 int uthread_tryjoin_np(uthread_t thread, void **retval);
 

@@ -125,6 +125,14 @@ static int join(uthread_t thread, void **retval, int block, clockid_t clockid,
 	if (!t)
 		return ESRCH;
 	self = uthread__self();
+	/* Try, as glibc's: a thread still running is busy, before any other
+	 * check (the caller itself, a detached thread).  Main has its own
+	 * join state, which says whether it has called uthread_exit. */
+	w = __atomic_load_n(&t->word, __ATOMIC_ACQUIRE);
+	if (!block && UTHREAD__WORD_GEN(w) == gen &&
+	    (UTHREAD__WORD_STATE(w) == UTHREAD__MAIN ? t == self
+	                                             : uthread__desc_tid(t, gen) > 0))
+		return EBUSY;
 	if (t == self && UTHREAD__WORD_GEN(self->word) == gen)
 		return EDEADLK;
 	/* A cancellation point (not the try): a pending cancel acts before
