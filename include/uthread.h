@@ -680,9 +680,10 @@ typedef struct {
 	void *__mutex;          /* the mutex waiters use, for requeueing */
 	unsigned int __spin;    /* backoff hint: recent failed spins */
 	int __pshared;          /* UTHREAD_PROCESS_SHARED: shared futexes, no __mutex */
+	void *__requeued;       /* the mutex a broadcast last requeued onto */
 } uthread_cond_t;
 
-#define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0, 0, 0 }
+#define UTHREAD_COND_INITIALIZER { 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Errors: EINVAL cond is NULL or attr is not initialised (or destroyed). */
 int uthread_cond_init(uthread_cond_t *cond, const uthread_condattr_t *attr);

@@ -915,6 +915,62 @@ static void destroy_right_after_broadcast(int hold_mutex)
 	assert_int_equal(late_writes, 0);
 }
 
+struct other_binding {
+	uthread_cond_t *c;
+	uthread_mutex_t m;
+};
+
+static void *timedwait_with_another_mutex(void *p)
+{
+	struct other_binding *o = p;
+	struct timespec soon = su_deadline(CLOCK_REALTIME, 20);
+	int r;
+
+	if (uthread_mutex_lock(&o->m))
+		return (void *)-1;
+	r = uthread_cond_timedwait(o->c, &o->m, &soon);
+	if (uthread_mutex_unlock(&o->m))
+		return (void *)-1;
+	return (void *)(intptr_t)r;
+}
+
+/*
+ * Regression: a broadcast requeued waiters onto m1's word; a wait with m2
+ * then bound m2 (allowed: the broadcast ended m1's binding) and timed
+ * out; destroy, by the thread still holding m1, woke m2's word only, so
+ * the requeued waiters, not blocked on the cond any more, kept it EBUSY.
+ */
+static void destroy_under_the_old_mutex_after_a_new_binding_succeeds(void **state)
+{
+	struct flagwait w = { 0 };
+	struct other_binding o;
+	uthread_t t[3];
+	void *r = NULL;
+
+	(void)state;
+	assert_int_equal(uthread_mutex_init(&w.m, NULL), 0);
+	assert_int_equal(uthread_cond_init(&w.c, NULL), 0);
+	assert_int_equal(uthread_mutex_init(&o.m, NULL), 0);
+	o.c = &w.c;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(uthread_create(&t[i], NULL, wait_for_flag, &w), 0);
+	wait_ready(&w, 3); /* holding m1 */
+	w.flag = 1;
+	assert_int_equal(uthread_cond_broadcast(&w.c), 0);
+	uthread_t other;
+	assert_int_equal(uthread_create(&other, NULL, timedwait_with_another_mutex, &o), 0);
+	assert_int_equal(uthread_join(other, &r), 0);
+	assert_int_equal((int)(intptr_t)r, ETIMEDOUT);
+	assert_int_equal(uthread_cond_destroy(&w.c), 0); /* was: EBUSY */
+	assert_int_equal(uthread_mutex_unlock(&w.m), 0);
+	assert_true(wait_woke(&w, 3, 10000));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(uthread_join(t[i], NULL), 0);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(uthread_mutex_destroy(&w.m), 0);
+	assert_int_equal(uthread_mutex_destroy(&o.m), 0);
+}
+
 static void destroy_right_after_broadcast_succeeds_and_the_memory_may_be_freed(void **state)
 {
 	(void)state;
@@ -1014,6 +1070,7 @@ static void wait_on_a_recursive_mutex_locked_three_times_keeps_the_depth(void **
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(destroy_under_the_old_mutex_after_a_new_binding_succeeds),
 		cmocka_unit_test(bounded_queue_with_signal_delivers_every_item_exactly_once),
 		cmocka_unit_test(bounded_queue_with_broadcast_delivers_every_item_exactly_once),
 		cmocka_unit_test(bounded_queue_on_an_errorcheck_mutex_delivers_every_item_exactly_once),

@@ -269,6 +269,10 @@ int uthread_cond_broadcast(uthread_cond_t *cond)
 	    !(m->__kind & (UTHREAD__MUTEX_PI | UTHREAD__MUTEX_ROBUST |
 	                   UTHREAD__MUTEX_PSHARED)) &&
 	    uthread__futex_requeue(&cond->__seq, 1, &m->__lock, seq, 1) == 0) {
+		/* Relaxed: for destroy, which the program orders after us.
+		 * The next wait may bind another mutex; the waiters moved
+		 * here stay counted until they wake on m's word. */
+		__atomic_store_n(&cond->__requeued, m, __ATOMIC_RELAXED);
 		release_binding(cond, bound);
 		return 0;
 	}
@@ -309,8 +313,13 @@ int uthread_cond_destroy(uthread_cond_t *cond)
 	while (__atomic_load_n(&cond->__waiters, __ATOMIC_ACQUIRE)) {
 		uthread_mutex_t *m = bound_mutex(__atomic_load_n(&cond->__mutex,
 		                                                 __ATOMIC_RELAXED));
+		/* Relaxed: see broadcast.  Private wakes: a requeue only ever
+		 * moves a private cond's waiters onto a private mutex. */
+		uthread_mutex_t *q = __atomic_load_n(&cond->__requeued, __ATOMIC_RELAXED);
 		if (m)
 			uthread__futex_wake(&m->__lock, INT_MAX, 1);
+		if (q && q != m)
+			uthread__futex_wake(&q->__lock, INT_MAX, 1);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >
 		    DESTROY_PATIENCE_NS)
