@@ -319,6 +319,8 @@ static int create_with_attrs_during_setuid(void *arg)
 	tu_set(&setxid_stop, 1);
 	if (uthread_join(setter, &ret) || ret)
 		return 7;
+	if (uthread_attr_destroy(&masked) || uthread_attr_destroy(&refused))
+		return 9;
 	return n > 0 ? 0 : 8;
 }
 
@@ -327,6 +329,14 @@ static void creates_with_attributes_never_deadlock_against_setuid(void **state)
 	int st;
 
 	(void)state;
+	/*
+	 * glibc's set*id signal handler writes the thread block of every
+	 * thread it reaches without a word to helgrind or DRD, so a block
+	 * reused after a set*id reads to them as a race with it.  Natively
+	 * and under memcheck the deadlock is checked.
+	 */
+	if (tu_on_thread_checker())
+		skip();
 	st = tu_in_child(create_with_attrs_during_setuid, NULL);
 	assert_false(WIFSIGNALED(st)); /* SIGALRM: the deadlock */
 	assert_true(WIFEXITED(st));
